@@ -1,0 +1,3 @@
+module github.com/gopy-socketserver/socketserver
+
+go 1.26
