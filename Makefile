@@ -1,0 +1,80 @@
+# gopy-socketserver: CPython 3.14's socketserver in Go and Python.
+#
+#   make demo   build everything and show every implementation at work
+#   make test   every check and every test suite (what .ci/run calls)
+#
+# Both set themselves up: a .venv with the pinned tools from pyproject.toml
+# (dependency group "dev"), Go modules through the module proxy.
+
+SHELL       := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON      ?= python3
+SHARED      ?= ../shared
+VENV        := .venv
+PY          := $(VENV)/bin/python
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GO_SOURCES  := $(shell find pkg pybind -name '*.go' 2>/dev/null)
+PY_DIRS     := pyref tests $(wildcard pybind/*.py)
+
+.PHONY: all venv test lint typecheck go-check go-test pytest conformance demo clean
+
+all: test
+
+# --- set-up -----------------------------------------------------------------
+
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check pip==26.3
+	$(VENV)/bin/pip install --quiet --group dev
+	touch $@
+
+venv: $(VENV)/.stamp
+
+# --- checks -----------------------------------------------------------------
+
+lint: venv
+	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
+
+typecheck: venv
+	$(VENV)/bin/mypy --strict pyref
+	bash tests/typing/stubtest.sh $(PY) $(SHARED)/reference/socketserver.pyi
+
+go-check:
+ifneq ($(GO_SOURCES),)
+	@test -z "$$(gofmt -l pkg pybind)" || { echo "gofmt needed:"; gofmt -l pkg pybind; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+else
+	@echo "go-check: no Go sources yet"
+endif
+
+# --- tests ------------------------------------------------------------------
+
+go-test:
+ifneq ($(GO_SOURCES),)
+	$(GO) test -race -timeout 10m -count=1 ./...
+else
+	@echo "go-test: no Go sources yet"
+endif
+
+# pytest exits 5 when it collects nothing: that is a failure here, never a pass.
+pytest: venv
+	@rc=0; $(PY) -m pytest -q tests || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# CPython's own 27 tests (3.14's and this interpreter's 3.11 copy) per implementation.
+conformance: venv
+	bash tests/tools/conformance.sh $(PY) $(SHARED) pyref/socketserver.py
+
+test: lint typecheck go-check go-test pytest conformance
+	@echo "make test: all checks passed"
+
+# --- demo -------------------------------------------------------------------
+
+demo: venv
+	$(PY) tests/tools/demo.py
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
