@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import types
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import support
@@ -152,7 +152,7 @@ def test_server_selector_falls_back_to_select(
 
 
 class _CountingSelector(selectors.PollSelector):
-    made: list[_CountingSelector] = []  # noqa: RUF012 (reset per test)
+    made: ClassVar[list[_CountingSelector]] = []
 
     def __init__(self) -> None:
         super().__init__()
