@@ -15,10 +15,11 @@ Markers:
 
 * ``features(*ids)``: the FEATURES.md rows a test covers.  test_features.py
   fails unless every row A1..J5 is cited by a test that runs against pyref.
-* ``differs_311(reason)``: CPython 3.11's module behaves differently from
+* ``differs_311(reason, raises=Exc)``: CPython 3.11's module behaves differently from
   3.14 here (../shared/reference/DIFF_3_11_to_3_14.md); the stdlib case is
-  marked ``xfail(strict=True)``, so the difference stays visible and the
-  mark fails loudly if it ever stops being true.
+  marked ``xfail(strict=True, raises=Exc)``, so the difference stays visible,
+  a failure for any other reason is still a failure, and the mark fails
+  loudly if it ever stops being true.
 * ``python_internals(reason)``: the test replaces a module global (the
   selector class, the clock) that only a module written in Python looks up;
   the Go-backed module's case is skipped with that reason.
@@ -85,6 +86,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
             item.add_marker(
                 pytest.mark.xfail(
                     strict=True,
+                    raises=mark.kwargs.get("raises"),
                     reason=f"3.11 differs from 3.14 ({support.DIFF_MD.name}): {reason}",
                 )
             )
