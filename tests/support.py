@@ -382,8 +382,8 @@ class Tracer:
     def render(self, lane: str = "main", collapse: tuple[str, ...] = ()) -> str:
         """The calls of *lane* as a string, e.g. ``handle_request(get_request ...)``.
 
-        Consecutive calls of a name in *collapse* (without callees) render
-        once, as ``name+``.
+        Consecutive identical calls of a name in *collapse* render once,
+        followed by ``+`` (one or more).
         """
         roots: list[list[Any]] = []
         stack: list[list[Any]] = []
@@ -414,8 +414,8 @@ class Tracer:
                 text += "!" + exc
             if still_open:
                 text += "..."
-            if name in collapse and not children and not exc:
-                text = name + "+"
+            if name in collapse:
+                text += "+"
                 if parts and parts[-1] == text:
                     continue
             parts.append(text)
