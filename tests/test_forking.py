@@ -192,6 +192,8 @@ def test_child_exit_status(
     ss: types.ModuleType, capfd: pytest.CaptureFixture[str], behaviour: str, code: int
 ) -> None:
     class Handler(ss.StreamRequestHandler):
+        timeout = support.TIMEOUT  # the connection never blocks forever
+
         def handle(self) -> None:
             self.wfile.write(b"child " + str(os.getpid()).encode())
             if behaviour == "exception":
@@ -227,6 +229,8 @@ def test_parent_closes_its_copy_of_the_connection(ss: types.ModuleType) -> None:
             super().close_request(request)
 
     class Handler(ss.StreamRequestHandler):
+        timeout = support.TIMEOUT  # the connection never blocks forever
+
         def handle(self) -> None:
             self.wfile.write(self.rfile.readline())
 
@@ -292,6 +296,8 @@ class Blocking:
     @staticmethod
     def make(ss: types.ModuleType) -> type:
         class Handler(ss.StreamRequestHandler):
+            timeout = support.TIMEOUT  # the connection never blocks forever
+
             def handle(self) -> None:
                 self.wfile.write(b"running\n")
                 self.rfile.readline()

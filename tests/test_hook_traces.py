@@ -291,7 +291,11 @@ def test_hook_trace(
 
     handler_base = ss.StreamRequestHandler if stream else ss.DatagramRequestHandler
     handler_cls = traced_class(
-        handler_base, support.HANDLER_HOOKS, tracer, {"handle": sc.handle or echo}
+        handler_base,
+        support.HANDLER_HOOKS,
+        tracer,
+        {"handle": sc.handle or echo},
+        {"timeout": support.TIMEOUT} if stream else None,
     )
     server_cls = traced_class(base, SERVER_HOOKS, tracer, sc.server_behave)
     monkeypatch.setattr(
@@ -345,7 +349,7 @@ def test_hook_trace(
     )
 
 
-@pytest.mark.features("B4", "B6", "J1")
+@pytest.mark.features("B1", "B4", "B6", "E7", "J1")
 @pytest.mark.parametrize("server_class", ["TCPServer", "ForkingTCPServer"])
 def test_serve_forever_trace(
     ss: types.ModuleType, tracer: Tracer, harness: support.Harness, server_class: str
@@ -355,10 +359,12 @@ def test_serve_forever_trace(
         support.HANDLER_HOOKS,
         tracer,
         {"handle": lambda h: h.wfile.write(h.rfile.readline())},
+        {"timeout": support.TIMEOUT},
     )
     server = harness.add(
         traced_class(getattr(ss, server_class), SERVER_HOOKS, tracer)(ADDR, handler_cls)
     )
+    server.timeout = 0.001  # serve_forever ignores it: no handle_timeout (B1)
     forking = server_class.startswith("Forking")
     with fork_guard(), support.connect(server.server_address) as client:
         # The request is queued before the loop starts, so the first poll

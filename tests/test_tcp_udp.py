@@ -376,6 +376,8 @@ def test_shutdown_request_ignores_oserror(ss: types.ModuleType, kind: str) -> No
 @pytest.mark.features("C12", "J1")
 def test_client_sees_reply_then_eof(ss: types.ModuleType) -> None:
     class Handler(ss.StreamRequestHandler):
+        timeout = support.TIMEOUT  # the connection never blocks forever
+
         def handle(self) -> None:
             self.wfile.write(self.rfile.readline().upper())
 
@@ -519,6 +521,8 @@ def test_echo_with_every_server_class(
     address: Any = str(sockdir / "echo.sock") if unix else ADDR
 
     class Stream(ss.StreamRequestHandler):
+        timeout = support.TIMEOUT  # the connection never blocks forever
+
         def handle(self) -> None:
             self.wfile.write(self.rfile.readline())
 
