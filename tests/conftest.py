@@ -34,12 +34,14 @@ import signal
 import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import support
 
 FEATURES_DUMP_ENV = "SS_FEATURES_DUMP"
 _CITED = pytest.StashKey[dict[str, list[str]]]()
+_IMPL_OF = pytest.StashKey[dict[str, str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,6 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
         " module looks up; skipped for the Go-backed module",
     )
     config.stash[_CITED] = {}
+    config.stash[_IMPL_OF] = {}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -75,6 +78,8 @@ def item_impl(item: pytest.Item) -> str | None:
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Record the rows cited by pyref tests (before any -k/-m deselection), add marks."""
     impl = item_impl(item)
+    if impl is not None:
+        item.config.stash[_IMPL_OF][item.nodeid] = impl
     if impl == "pyref":
         for mark in item.iter_markers("features"):
             for row in mark.args:
@@ -105,6 +110,29 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     dump = os.environ.get(FEATURES_DUMP_ENV)
     if dump:
         Path(dump).write_text(json.dumps(session.config.stash[_CITED]))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print the outcome counts per implementation (stdlib, pyref, go)."""
+    impl_of = config.stash[_IMPL_OF]
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "xfailed", "xpassed", "skipped"):
+        seen: set[str] = set()
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if nodeid in seen or not nodeid:
+                continue
+            seen.add(nodeid)
+            impl = impl_of.get(nodeid, "(none)")
+            bucket = counts.setdefault(impl, {})
+            bucket[outcome] = bucket.get(outcome, 0) + 1
+    if not counts:
+        return
+    terminalreporter.section("socketserver implementations")
+    for impl in [*support.implementation_names(), "(none)"]:
+        if impl in counts:
+            text = ", ".join(f"{n} {outcome}" for outcome, n in counts[impl].items())
+            terminalreporter.write_line(f"{impl}: {text}")
 
 
 def cited_rows(config: pytest.Config) -> dict[str, list[str]]:

@@ -19,9 +19,7 @@ SHARED = REPO.parent / "shared"
 FEATURES_MD = SHARED / "reference" / "FEATURES.md"
 DIFF_MD = SHARED / "reference" / "DIFF_3_11_to_3_14.md"
 
-# The committed suite always tests the files in this checkout.  SS_PYREF_PATH
-# exists only for developing the suite against another copy of the reference.
-PYREF_PATH = Path(os.environ.get("SS_PYREF_PATH", REPO / "pyref" / "socketserver.py"))
+PYREF_PATH = REPO / "pyref" / "socketserver.py"
 GO_PATH = REPO / "pybind" / "socketserver.py"
 
 #: Seconds any single blocking step of a test may take before it is a failure.
