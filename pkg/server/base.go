@@ -1,0 +1,426 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Handler handles one request. It is CPython's RequestHandlerClass: the
+// server calls ServeRequest once per request from FinishRequest, as CPython
+// instantiates the class (B13). Package handler turns per-request handler
+// types (setup/handle/finish) into a Handler.
+//
+// CPython: Lib/socketserver.py:742 BaseRequestHandler
+type Handler interface {
+	ServeRequest(req Request, clientAddress net.Addr, srv Server) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(req Request, clientAddress net.Addr, srv Server) error
+
+// ServeRequest calls f.
+func (f HandlerFunc) ServeRequest(req Request, clientAddress net.Addr, srv Server) error {
+	return f(req, clientAddress, srv)
+}
+
+// Server is the set of overridable hooks of a socket server, implemented by
+// the outermost value (see the package doc). The serve loop and every hook
+// that calls another hook call them through BaseServer.Self, so the
+// most-derived implementation always runs.
+//
+// Every hook returns an error because a Python override may raise: an error
+// is an Exception unless IsBaseException says otherwise.
+type Server interface {
+	// Base returns the embedded BaseServer (state and the Self pointer).
+	Base() *BaseServer
+	// CPython: Lib/socketserver.py:463 TCPServer.server_bind
+	ServerBind() error
+	// CPython: Lib/socketserver.py:210 BaseServer.server_activate
+	ServerActivate() error
+	// CPython: Lib/socketserver.py:352 BaseServer.server_close
+	ServerClose() error
+	// CPython: Lib/socketserver.py:497 TCPServer.fileno
+	Fileno() int
+	// CPython: Lib/socketserver.py:505 TCPServer.get_request
+	GetRequest() (Request, net.Addr, error)
+	// CPython: Lib/socketserver.py:335 BaseServer.verify_request
+	VerifyRequest(req Request, clientAddress net.Addr) (bool, error)
+	// CPython: Lib/socketserver.py:343 BaseServer.process_request
+	ProcessRequest(req Request, clientAddress net.Addr) error
+	// CPython: Lib/socketserver.py:360 BaseServer.finish_request
+	FinishRequest(req Request, clientAddress net.Addr) error
+	// CPython: Lib/socketserver.py:364 BaseServer.shutdown_request
+	ShutdownRequest(req Request) error
+	// CPython: Lib/socketserver.py:368 BaseServer.close_request
+	CloseRequest(req Request) error
+	// CPython: Lib/socketserver.py:372 BaseServer.handle_error
+	HandleError(req Request, clientAddress net.Addr, err error) error
+	// CPython: Lib/socketserver.py:328 BaseServer.handle_timeout
+	HandleTimeout() error
+	// CPython: Lib/socketserver.py:257 BaseServer.service_actions
+	ServiceActions() error
+}
+
+// Drainer is implemented by servers that run requests concurrently
+// (threading, forking); ShutdownContext calls Drain to wait for in-flight
+// requests.
+type Drainer interface {
+	Drain(ctx context.Context) error
+}
+
+// SocketHolder is implemented by servers that own a Socket; HandleRequest
+// reads the socket's timeout through it (B7).
+type SocketHolder interface {
+	ServerSocket() Socket
+}
+
+// BaseServer holds the state shared by every server and implements the loop
+// (ServeForever, HandleRequest, Shutdown) and the base hooks.
+//
+// CPython: Lib/socketserver.py:155 BaseServer
+type BaseServer struct {
+	// ServerAddress is the address to bind; servers replace it with the
+	// bound address (C7).
+	ServerAddress net.Addr
+	// RequestHandler handles each request (CPython: RequestHandlerClass).
+	RequestHandler Handler
+	// Timeout is used by HandleRequest only (B1); None by default.
+	Timeout Timeout
+	// Self is the outermost value: every hook is called through it. The
+	// constructors set it; a type that embeds a server sets it to itself.
+	Self Server
+	// ErrorOutput receives HandleError's report; nil means os.Stderr,
+	// looked up at each call (B16).
+	ErrorOutput io.Writer
+	// CheckSignals is called when the readiness wait is interrupted
+	// (EINTR); a non-nil error stops the wait and propagates (the bindings
+	// run PyErr_CheckSignals here). Nil: retry silently.
+	CheckSignals func() error
+	// WaitReadable replaces the readiness wait on Self.Fileno(); nil means
+	// PollReadable (poll(2) on the calling thread).
+	WaitReadable func(fd int, timeout Timeout) (bool, error)
+
+	shutdownRequest atomic.Bool
+	isShutDown      event
+	mu              sync.Mutex
+	serving         int
+}
+
+// Init sets the server address and handler (CPython's BaseServer.__init__)
+// and Self when it is nil. It opens nothing (B2).
+//
+// CPython: Lib/socketserver.py:203 BaseServer.__init__
+func (s *BaseServer) Init(address net.Addr, h Handler) {
+	s.ServerAddress = address
+	s.RequestHandler = h
+	if s.Self == nil {
+		s.Self = s
+	}
+}
+
+// Base returns s.
+func (s *BaseServer) Base() *BaseServer { return s }
+
+func (s *BaseServer) self() Server {
+	if s.Self == nil {
+		return s
+	}
+	return s.Self
+}
+
+// ServerBind is not defined by CPython's BaseServer; it returns
+// ErrNotImplemented.
+//
+// CPython: Lib/socketserver.py:463 TCPServer.server_bind
+func (s *BaseServer) ServerBind() error { return ErrNotImplemented }
+
+// ServerActivate does nothing (B3).
+//
+// CPython: Lib/socketserver.py:210 BaseServer.server_activate
+func (s *BaseServer) ServerActivate() error { return nil }
+
+// ServerClose does nothing (B12).
+//
+// CPython: Lib/socketserver.py:352 BaseServer.server_close
+func (s *BaseServer) ServerClose() error { return nil }
+
+// Fileno is not defined by CPython's BaseServer; it returns -1.
+//
+// CPython: Lib/socketserver.py:497 TCPServer.fileno
+func (s *BaseServer) Fileno() int { return -1 }
+
+// GetRequest is not defined by CPython's BaseServer; it returns
+// ErrNotImplemented.
+//
+// CPython: Lib/socketserver.py:505 TCPServer.get_request
+func (s *BaseServer) GetRequest() (Request, net.Addr, error) {
+	return nil, nil, ErrNotImplemented
+}
+
+// VerifyRequest accepts every request (B10).
+//
+// CPython: Lib/socketserver.py:335 BaseServer.verify_request
+func (s *BaseServer) VerifyRequest(req Request, clientAddress net.Addr) (bool, error) {
+	return true, nil
+}
+
+// ProcessRequest calls FinishRequest then ShutdownRequest, without a
+// "finally": a failing handler reaches ShutdownRequest through the error
+// path of the loop (B11).
+//
+// CPython: Lib/socketserver.py:343 BaseServer.process_request
+func (s *BaseServer) ProcessRequest(req Request, clientAddress net.Addr) error {
+	self := s.self()
+	if err := self.FinishRequest(req, clientAddress); err != nil {
+		return err
+	}
+	return self.ShutdownRequest(req)
+}
+
+// FinishRequest runs RequestHandler for the request (B13). A panic in the
+// handler is recovered as a *PanicError.
+//
+// CPython: Lib/socketserver.py:360 BaseServer.finish_request
+func (s *BaseServer) FinishRequest(req Request, clientAddress net.Addr) error {
+	h := s.RequestHandler
+	if h == nil {
+		return fmt.Errorf("socketserver: no RequestHandler")
+	}
+	self := s.self()
+	return Recover(func() error { return h.ServeRequest(req, clientAddress, self) })
+}
+
+// ShutdownRequest calls CloseRequest (B14).
+//
+// CPython: Lib/socketserver.py:364 BaseServer.shutdown_request
+func (s *BaseServer) ShutdownRequest(req Request) error { return s.self().CloseRequest(req) }
+
+// CloseRequest does nothing (B15).
+//
+// CPython: Lib/socketserver.py:368 BaseServer.close_request
+func (s *BaseServer) CloseRequest(req Request) error { return nil }
+
+// HandleTimeout does nothing (B9).
+//
+// CPython: Lib/socketserver.py:328 BaseServer.handle_timeout
+func (s *BaseServer) HandleTimeout() error { return nil }
+
+// ServiceActions does nothing (B6).
+//
+// CPython: Lib/socketserver.py:257 BaseServer.service_actions
+func (s *BaseServer) ServiceActions() error { return nil }
+
+// HandleError writes CPython's report to ErrorOutput (os.Stderr when nil):
+// 40 dashes, "Exception occurred during processing of request from
+// <address>", the error (and, for a panic, its stack), 40 dashes (B16).
+//
+// CPython: Lib/socketserver.py:372 BaseServer.handle_error
+func (s *BaseServer) HandleError(req Request, clientAddress net.Addr, err error) error {
+	w := s.ErrorOutput
+	if w == nil {
+		w = os.Stderr
+	}
+	var b strings.Builder
+	b.WriteString(strings.Repeat("-", 40) + "\n")
+	b.WriteString("Exception occurred during processing of request from " + FormatAddress(clientAddress) + "\n")
+	b.WriteString(FormatError(err))
+	b.WriteString(strings.Repeat("-", 40) + "\n")
+	_, werr := io.WriteString(w, b.String())
+	return werr
+}
+
+// FormatError renders err as HandleError prints it (the traceback's place):
+// the error text, and a panic's stack, ending in a newline.
+func FormatError(err error) string {
+	if err == nil {
+		return "NoneType: None\n"
+	}
+	var b strings.Builder
+	if pe, ok := err.(*PanicError); ok {
+		b.WriteString("Traceback (most recent call last):\n")
+		b.Write(pe.Stack)
+		if len(pe.Stack) > 0 && pe.Stack[len(pe.Stack)-1] != '\n' {
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteString(err.Error())
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// Close calls Self.ServerClose, as CPython's __exit__ does (B17).
+//
+// CPython: Lib/socketserver.py:388 BaseServer.__exit__
+func (s *BaseServer) Close() error { return s.self().ServerClose() }
+
+// wait waits for fd to be readable.
+func (s *BaseServer) wait(fd int, timeout Timeout) (bool, error) {
+	if s.WaitReadable != nil {
+		return s.WaitReadable(fd, timeout)
+	}
+	return PollReadable(fd, timeout, s.CheckSignals)
+}
+
+// ServeForever handles requests until Shutdown (B4). Each iteration waits up
+// to pollInterval (None: until a request) for Self.Fileno() to be readable;
+// a shutdown requested during the wait ends the loop before serving
+// (bpo-35017); otherwise a ready request is handled; ServiceActions runs on
+// every iteration. The returned error is a BaseException (or an error from a
+// hook outside the Exception path) that propagated out of the loop. On any
+// exit the shutdown flag is reset and Shutdown is released.
+//
+// CPython: Lib/socketserver.py:218 BaseServer.serve_forever
+func (s *BaseServer) ServeForever(pollInterval Timeout) error {
+	self := s.self()
+	s.isShutDown.clear()
+	s.mu.Lock()
+	s.serving++
+	s.mu.Unlock()
+	defer func() {
+		s.shutdownRequest.Store(false)
+		s.mu.Lock()
+		s.serving--
+		s.mu.Unlock()
+		s.isShutDown.fire()
+	}()
+	fd := self.Fileno()
+	for !s.shutdownRequest.Load() {
+		ready, err := s.wait(fd, pollInterval)
+		if err != nil {
+			return err
+		}
+		if s.shutdownRequest.Load() {
+			break
+		}
+		if ready {
+			if err := s.handleRequestNoblock(self); err != nil {
+				return err
+			}
+		}
+		if err := self.ServiceActions(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Shutdown stops the ServeForever loop and blocks until it has exited (B5).
+// As in CPython it blocks forever if no loop ever runs, deadlocks when
+// called from the loop's own goroutine, and, called before ServeForever
+// starts, makes that loop exit at once. See ShutdownContext for a bounded,
+// graceful variant.
+//
+// CPython: Lib/socketserver.py:247 BaseServer.shutdown
+func (s *BaseServer) Shutdown() {
+	s.shutdownRequest.Store(true)
+	<-s.isShutDown.done()
+}
+
+// ShutdownContext is a graceful shutdown beyond CPython, modelled on
+// net/http's Server.Shutdown: if a ServeForever loop is running it asks it
+// to stop (no new request is accepted; the listening socket stays open until
+// ServerClose) and waits for it to exit, then waits for in-flight requests
+// of concurrent servers to finish (Drainer). It returns ctx.Err() if ctx
+// ends first. Unlike Shutdown it never blocks when no loop is running and
+// then leaves the shutdown flag untouched.
+func (s *BaseServer) ShutdownContext(ctx context.Context) error {
+	s.mu.Lock()
+	running := s.serving > 0
+	if running {
+		s.shutdownRequest.Store(true)
+	}
+	s.mu.Unlock()
+	if running {
+		select {
+		case <-s.isShutDown.done():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if d, ok := s.self().(Drainer); ok {
+		return d.Drain(ctx)
+	}
+	return ctx.Err()
+}
+
+// HandleRequest handles one request, waiting at most the timeout (B7): the
+// socket's timeout, or Timeout when that is None, or the smaller of both.
+// With no timeout it waits indefinitely. A wait that ends early (EINTR) is
+// resumed for the remaining time; once the remaining time is strictly
+// negative it returns Self.HandleTimeout()'s result.
+//
+// CPython: Lib/socketserver.py:276 BaseServer.handle_request
+func (s *BaseServer) HandleRequest() error {
+	self := s.self()
+	timeout := None
+	if h, ok := self.(SocketHolder); ok && h.ServerSocket() != nil {
+		timeout = h.ServerSocket().Timeout()
+	}
+	if timeout.IsNone() {
+		timeout = s.Timeout
+	} else if !s.Timeout.IsNone() {
+		timeout = minTimeout(timeout, s.Timeout)
+	}
+	var deadline time.Time
+	if d, ok := timeout.Duration(); ok {
+		deadline = time.Now().Add(d)
+	}
+	fd := self.Fileno()
+	for {
+		ready, err := s.wait(fd, timeout)
+		if err != nil {
+			return err
+		}
+		if ready {
+			return s.handleRequestNoblock(self)
+		}
+		if !timeout.IsNone() {
+			rem := time.Until(deadline)
+			if rem < 0 {
+				return self.HandleTimeout()
+			}
+			timeout = After(rem)
+		}
+	}
+}
+
+// handleRequestNoblock is CPython's _handle_request_noblock (B8).
+//
+// CPython: Lib/socketserver.py:305 BaseServer._handle_request_noblock
+func (s *BaseServer) handleRequestNoblock(self Server) error {
+	req, addr, err := self.GetRequest()
+	if err != nil {
+		if IsOSError(err) {
+			return nil
+		}
+		return err
+	}
+	ok, err := self.VerifyRequest(req, addr)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return self.ShutdownRequest(req)
+	}
+	err = Recover(func() error { return self.ProcessRequest(req, addr) })
+	if err == nil {
+		return nil
+	}
+	if IsBaseException(err) {
+		if serr := self.ShutdownRequest(req); serr != nil {
+			return serr
+		}
+		return err
+	}
+	if herr := self.HandleError(req, addr, err); herr != nil {
+		return herr
+	}
+	return self.ShutdownRequest(req)
+}

@@ -1,0 +1,113 @@
+// Package server is a Go port of the server classes of CPython 3.14's
+// Lib/socketserver.py: BaseServer, TCPServer, UDPServer, UnixStreamServer and
+// UnixDatagramServer, with CPython's behaviour (rows A-J of FEATURES.md) and
+// Go idioms on the surface. Packages threading and forking add the
+// ThreadingMixIn and ForkingMixIn policies; package handler has the request
+// handler classes.
+//
+// # Most-derived dispatch
+//
+// Every overridable hook of CPython's classes is a method of the Server
+// interface. Python finds a method on the most-derived class (its MRO); Go
+// embedding does not, because a method of an embedded type sees only its own
+// receiver. So BaseServer keeps a back-reference, Self, to the outermost
+// value, and the loop and every hook that calls another hook call through
+// Self. A "subclass" embeds the type it extends, overrides methods, and
+// calls the embedded method explicitly where Python would call super():
+//
+//	type LoggingServer struct {
+//		server.TCPServer
+//	}
+//
+//	func (s *LoggingServer) VerifyRequest(req server.Request, addr net.Addr) (bool, error) {
+//		log.Println("request from", addr)
+//		return s.TCPServer.VerifyRequest(req, addr) // super()
+//	}
+//
+//	s := &LoggingServer{}
+//	s.Self = s // the outermost value; set before Init
+//	err := s.Init(addr, h, true)
+//
+// Constructors (NewTCPServer, threading.NewTCPServer, ...) set Self to the
+// value they build; a type that wraps a server sets Self to itself before
+// Init. The bindings implement a Go type whose methods forward the hooks a
+// Python subclass overrides into Python and otherwise call the embedded Go
+// implementation.
+//
+// # Errors
+//
+// Hooks return errors. An error is Python's Exception unless it is a
+// BaseException (see IsBaseException; SystemExit and KeyboardInterrupt are
+// provided): a request's Exception goes to Self.HandleError and the request
+// is shut down (B8); a BaseException shuts the request down and propagates
+// out of HandleRequest/ServeForever. A panic in a handler or in
+// ProcessRequest is recovered as a *PanicError and routed like an Exception.
+// An OS error from GetRequest is ignored (B8; see IsOSError).
+//
+// # Timeouts
+//
+// CPython distinguishes None (block) from 0 (do not wait). Timeout models
+// that: its zero value is None, After(0) is 0. BaseServer.Timeout (B1),
+// ServeForever's poll interval (B4, DefaultPollInterval is 0.5 s), the
+// Socket's gettimeout (B7) and handler.StreamRequestHandler.Timeout (I5)
+// are Timeouts.
+//
+// # Sockets
+//
+// The server socket is the Socket interface, created by TCPServer.NewSocket
+// (default NewSocket, raw system calls: socket, setsockopt, bind, listen,
+// accept4, recvfrom, sendto, getsockname) and stored in the exported,
+// replaceable TCPServer.Socket field. Accepted connections are Conns; the
+// native ones are non-blocking descriptors owned by an *os.File and served
+// by Go's netpoller, so an idle connection costs a parked goroutine, not an
+// OS thread. Datagram requests are *Datagram values ((data, socket) in
+// CPython). The loop waits for readiness with poll(2) on Self.Fileno() on
+// the calling thread (PollReadable; no extra descriptor, A9), calling
+// BaseServer.CheckSignals on EINTR; BaseServer.WaitReadable replaces it.
+//
+// # Shutdown
+//
+// Shutdown has CPython's semantics (B5). ShutdownContext is the graceful
+// variant, as net/http's Server.Shutdown: stop the loop, wait for in-flight
+// requests (Drainer), return ctx.Err() at the deadline.
+//
+// # Symbols
+//
+//	Go                                CPython (Lib/socketserver.py)
+//	Server (interface)                the overridable methods of BaseServer/TCPServer
+//	BaseServer                        BaseServer
+//	BaseServer.Init                   BaseServer.__init__
+//	BaseServer.ServeForever           BaseServer.serve_forever
+//	BaseServer.Shutdown               BaseServer.shutdown
+//	BaseServer.ShutdownContext        (none: graceful shutdown, as net/http)
+//	BaseServer.HandleRequest          BaseServer.handle_request
+//	BaseServer.Close                  BaseServer.__exit__
+//	BaseServer.RequestHandler         BaseServer.RequestHandlerClass
+//	BaseServer.Timeout                BaseServer.timeout
+//	BaseServer.ServerAddress          BaseServer.server_address
+//	BaseServer.{ServerActivate, ServiceActions, HandleTimeout, VerifyRequest,
+//	  ProcessRequest, ServerClose, FinishRequest, ShutdownRequest,
+//	  CloseRequest, HandleError}      the methods of the same names
+//	TCPServer, NewTCPServer           TCPServer, TCPServer(...)
+//	TCPServer.Init                    TCPServer.__init__
+//	TCPServer.{AddressFamily, SocketType, RequestQueueSize,
+//	  AllowReuseAddress, AllowReusePort, Socket}
+//	                                  address_family, socket_type,
+//	                                  request_queue_size, allow_reuse_address,
+//	                                  allow_reuse_port, socket
+//	TCPServer.{ServerBind, ServerActivate, ServerClose, Fileno, GetRequest,
+//	  ShutdownRequest, CloseRequest}  TCPServer methods of the same names
+//	UDPServer, NewUDPServer           UDPServer
+//	UDPServer.MaxPacketSize           UDPServer.max_packet_size
+//	UnixStreamServer                  UnixStreamServer
+//	UnixDatagramServer                UnixDatagramServer
+//	PollReadable                      _ServerSelector (PollSelector)
+//	Datagram                          the (data, socket) request tuple
+//	Socket, Conn, NewSocket           socket.socket
+//	Handler, HandlerFunc              RequestHandlerClass
+//	SystemExit, KeyboardInterrupt     the Python exceptions of those names
+//	IsBaseException                   "except:" vs "except Exception:"
+//
+// Not ported: __version__, __all__ and the module docstring (A1-A8) are
+// Python module attributes, provided by the bindings.
+package server

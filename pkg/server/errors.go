@@ -1,0 +1,131 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime/debug"
+	"syscall"
+)
+
+// BaseException marks an error that models a Python BaseException that is
+// not an Exception (SystemExit, KeyboardInterrupt, GeneratorExit...). Such
+// errors take CPython's "bare except" path: the request is shut down and the
+// error propagates out of HandleRequest/ServeForever (B8), goes to the
+// thread excepthook in a threading worker (G4), and makes a forking child
+// exit with status 1 (E8), instead of going to HandleError.
+//
+// The bindings wrap a Python BaseException in a Go error implementing this
+// interface. Detection uses errors.As, so wrapped errors keep the path.
+type BaseException interface {
+	error
+	BaseException()
+}
+
+// IsBaseException reports whether err (or an error it wraps) is a
+// BaseException.
+func IsBaseException(err error) bool {
+	var be BaseException
+	return errors.As(err, &be)
+}
+
+// SystemExit models Python's SystemExit.
+type SystemExit struct {
+	// Code is the exit code or message (Python's SystemExit.code).
+	Code any
+}
+
+func (e *SystemExit) Error() string {
+	if e.Code == nil {
+		return "SystemExit"
+	}
+	return fmt.Sprintf("SystemExit: %v", e.Code)
+}
+
+// BaseException marks SystemExit as a BaseException.
+func (*SystemExit) BaseException() {}
+
+// KeyboardInterrupt models Python's KeyboardInterrupt.
+type KeyboardInterrupt struct{}
+
+func (*KeyboardInterrupt) Error() string { return "KeyboardInterrupt" }
+
+// BaseException marks KeyboardInterrupt as a BaseException.
+func (*KeyboardInterrupt) BaseException() {}
+
+// PanicError is a recovered panic from a request handler or hook, routed
+// like a Python Exception (to HandleError).
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Unwrap returns the panic value if it is an error.
+func (e *PanicError) Unwrap() error {
+	if err, ok := e.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// Recover runs f and converts a panic into a *PanicError. A panic whose value
+// is a BaseException keeps that value, so it still takes the BaseException
+// path.
+func Recover(f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return f()
+}
+
+// Sentinel errors.
+var (
+	// ErrNotImplemented is returned by hooks that BaseServer declares but
+	// does not implement (get_request, server_bind on the base class).
+	ErrNotImplemented = errors.New("socketserver: not implemented by BaseServer")
+	// ErrPortRange is the bind error for a port outside 0-65535 (CPython
+	// raises OverflowError; C6).
+	//lint:ignore ST1005 CPython's exact message
+	ErrPortRange = errors.New("bind(): port must be 0-65535.")
+	// ErrBadFileno is returned when the loop would wait on a negative file
+	// descriptor (CPython's selector raises ValueError).
+	//lint:ignore ST1005 CPython's exact message
+	ErrBadFileno = errors.New("Invalid file descriptor: -1")
+	// ErrNotConn is returned by stream hooks when the request is not a Conn.
+	ErrNotConn = errors.New("socketserver: request is not a stream connection")
+	// ErrNotDatagram is returned when a datagram request is not a *Datagram.
+	ErrNotDatagram = errors.New("socketserver: request is not a datagram")
+)
+
+// OSError marks an error as Python's OSError for the purpose of B8 (an
+// OSError from GetRequest is swallowed). The bindings implement it on the
+// errors that wrap Python OSErrors.
+type OSError interface {
+	error
+	OSError() bool
+}
+
+// IsOSError reports whether err is an operating-system error: a
+// syscall.Errno, *os.SyscallError, *os.PathError, *net.OpError, a timeout,
+// a use of a closed socket, or an error implementing OSError that says so.
+func IsOSError(err error) bool {
+	if err == nil || IsBaseException(err) {
+		return false
+	}
+	var oe OSError
+	if errors.As(err, &oe) {
+		return oe.OSError()
+	}
+	var errno syscall.Errno
+	var se *os.SyscallError
+	var pe *os.PathError
+	var ne *net.OpError
+	return errors.As(err, &errno) || errors.As(err, &se) || errors.As(err, &pe) ||
+		errors.As(err, &ne) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed)
+}

@@ -1,0 +1,97 @@
+package server_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopy-socketserver/socketserver/pkg/server"
+)
+
+// fast is the poll interval used by tests, so shutdown is quick.
+var fast = server.After(10 * time.Millisecond)
+
+// echoLine is a handler that echoes one line.
+var echoLine = server.HandlerFunc(func(req server.Request, addr net.Addr, srv server.Server) error {
+	switch r := req.(type) {
+	case server.Conn:
+		line, err := bufio.NewReader(r).ReadBytes('\n')
+		if err != nil && err != io.EOF {
+			return err
+		}
+		_, err = r.Write(line)
+		return err
+	case *server.Datagram:
+		return r.Socket.SendTo(r.Data, addr)
+	}
+	return nil
+})
+
+// serve runs ServeForever in a goroutine and returns a stop function that
+// shuts the loop down, closes the server and returns the loop's error.
+func serve(t *testing.T, s server.Server) func() error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- s.Base().ServeForever(fast) }()
+	var once sync.Once
+	var err error
+	stop := func() error {
+		once.Do(func() {
+			s.Base().Shutdown()
+			err = <-done
+			s.ServerClose()
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func dial(t *testing.T, network, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout(network, addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
+func tcpRoundTrip(t *testing.T, addr, msg string) string {
+	t.Helper()
+	c := dial(t, "tcp", addr)
+	defer c.Close()
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func sockPath(t *testing.T, name string) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "ss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return filepath.Join(d, name)
+}
+
+// countFDs counts this process's open descriptors.
+func countFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd: cannot count descriptors")
+	}
+	return len(ents)
+}

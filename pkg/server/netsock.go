@@ -1,0 +1,363 @@
+package server
+
+import (
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// osError wraps an errno with the failing operation, like os.SyscallError,
+// and is an OSError for B8.
+type osError struct {
+	op  string
+	err error
+}
+
+func (e *osError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *osError) Unwrap() error { return e.err }
+
+// OSError marks the error as Python's OSError.
+func (e *osError) OSError() bool { return true }
+
+// timeoutError is socket.timeout / TimeoutError: "timed out".
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "timed out" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) OSError() bool   { return true }
+func (timeoutError) Is(e error) bool { return e == os.ErrDeadlineExceeded }
+
+// ErrTimeout is the error of a socket operation that exceeded the socket's
+// timeout (CPython: TimeoutError "timed out"). errors.Is(ErrTimeout,
+// os.ErrDeadlineExceeded) holds.
+var ErrTimeout error = timeoutError{}
+
+// NewSocket is the default SocketFactory: a native socket created with
+// socket(2) (close-on-exec, blocking, timeout None), bound, listened on and
+// accepted from with raw system calls so that options, backlog, errors and
+// getsockname are exactly the kernel's. Accepted connections are
+// non-blocking and netpoller-backed (see Conn).
+func NewSocket(family, sotype int) (Socket, error) {
+	fd, err := unix.Socket(family, sotype|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, &osError{op: "socket", err: err}
+	}
+	return newSysSocket(fd, family, sotype), nil
+}
+
+// SocketFromFD wraps an existing socket descriptor (which it then owns) as a
+// native Socket. The bindings use it for Python sockets passed by fd, the
+// forking child for the inherited server socket.
+func SocketFromFD(fd, family, sotype int) Socket { return newSysSocket(fd, family, sotype) }
+
+type sysSocket struct {
+	fd     atomic.Int64
+	family int
+	sotype int
+
+	mu      sync.Mutex
+	timeout Timeout
+}
+
+func newSysSocket(fd, family, sotype int) *sysSocket {
+	s := &sysSocket{family: family, sotype: sotype}
+	s.fd.Store(int64(fd))
+	return s
+}
+
+func (s *sysSocket) Fileno() int { return int(s.fd.Load()) }
+func (s *sysSocket) Family() int { return s.family }
+func (s *sysSocket) Type() int   { return s.sotype }
+
+func (s *sysSocket) SetsockoptInt(level, opt, value int) error {
+	if err := unix.SetsockoptInt(s.Fileno(), level, opt, value); err != nil {
+		return &osError{op: "setsockopt", err: err}
+	}
+	return nil
+}
+
+func (s *sysSocket) Bind(addr net.Addr) error {
+	sa, err := toSockaddr(s.family, addr)
+	if err != nil {
+		if err == ErrPortRange {
+			return err
+		}
+		return &osError{op: "bind", err: err}
+	}
+	if err := unix.Bind(s.Fileno(), sa); err != nil {
+		return &osError{op: "bind", err: err}
+	}
+	return nil
+}
+
+func (s *sysSocket) Listen(backlog int) error {
+	if err := unix.Listen(s.Fileno(), backlog); err != nil {
+		return &osError{op: "listen", err: err}
+	}
+	return nil
+}
+
+func (s *sysSocket) Timeout() Timeout {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.timeout
+}
+
+func (s *sysSocket) SetTimeout(t Timeout) error {
+	s.mu.Lock()
+	s.timeout = t
+	s.mu.Unlock()
+	return nil
+}
+
+// waitTimeout applies the socket timeout before a blocking call.
+func (s *sysSocket) waitTimeout(fd int) error {
+	t := s.Timeout()
+	if t.IsNone() {
+		return nil
+	}
+	ready, err := PollReadable(fd, t, nil)
+	if err != nil {
+		return err
+	}
+	if !ready {
+		return ErrTimeout
+	}
+	return nil
+}
+
+func (s *sysSocket) Accept() (Conn, net.Addr, error) {
+	fd := s.Fileno()
+	if fd < 0 {
+		return nil, nil, &osError{op: "accept", err: unix.EBADF}
+	}
+	if err := s.waitTimeout(fd); err != nil {
+		return nil, nil, err
+	}
+	for {
+		nfd, sa, err := unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, nil, &osError{op: "accept", err: err}
+		}
+		remote := fromSockaddr(sa, s.sotype)
+		if remote == nil && s.family == unix.AF_UNIX {
+			remote = &net.UnixAddr{Name: "", Net: "unix"}
+		}
+		c, err := newConn(nfd, s.family, remote)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, remote, nil
+	}
+}
+
+func (s *sysSocket) RecvFrom(p []byte) (int, net.Addr, error) {
+	fd := s.Fileno()
+	if fd < 0 {
+		return 0, nil, &osError{op: "recvfrom", err: unix.EBADF}
+	}
+	if err := s.waitTimeout(fd); err != nil {
+		return 0, nil, err
+	}
+	for {
+		n, sa, err := unix.Recvfrom(fd, p, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, nil, &osError{op: "recvfrom", err: err}
+		}
+		return n, fromSockaddr(sa, s.sotype), nil
+	}
+}
+
+func (s *sysSocket) SendTo(p []byte, addr net.Addr) error {
+	sa, err := toSockaddr(s.family, addr)
+	if err != nil {
+		return &osError{op: "sendto", err: err}
+	}
+	for {
+		err := unix.Sendto(s.Fileno(), p, 0, sa)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &osError{op: "sendto", err: err}
+		}
+		return nil
+	}
+}
+
+func (s *sysSocket) Getsockname() (net.Addr, error) {
+	sa, err := unix.Getsockname(s.Fileno())
+	if err != nil {
+		return nil, &osError{op: "getsockname", err: err}
+	}
+	a := fromSockaddr(sa, s.sotype)
+	if a == nil {
+		return nil, &osError{op: "getsockname", err: unix.EAFNOSUPPORT}
+	}
+	return a, nil
+}
+
+func (s *sysSocket) Close() error {
+	fd := s.fd.Swap(-1)
+	if fd < 0 {
+		return nil
+	}
+	if err := unix.Close(int(fd)); err != nil {
+		return &osError{op: "close", err: err}
+	}
+	return nil
+}
+
+// conn is the native Conn: a non-blocking descriptor owned by an *os.File,
+// so reads and writes park the goroutine on the netpoller (no OS thread per
+// idle connection) and deadlines work.
+type conn struct {
+	f      *os.File
+	fd     int
+	family int
+	local  net.Addr
+	remote net.Addr
+	closed atomic.Bool
+
+	mu      sync.Mutex
+	timeout Timeout
+}
+
+// ConnFromFD wraps a connected stream socket descriptor (which it then owns)
+// as a native Conn. The descriptor is switched to non-blocking mode.
+func ConnFromFD(fd, family int) (Conn, error) {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return nil, &osError{op: "fcntl", err: err}
+	}
+	var remote net.Addr
+	if sa, err := unix.Getpeername(fd); err == nil {
+		remote = fromSockaddr(sa, unix.SOCK_STREAM)
+	}
+	return newConn(fd, family, remote)
+}
+
+func newConn(fd, family int, remote net.Addr) (*conn, error) {
+	f := os.NewFile(uintptr(fd), "socket")
+	if f == nil {
+		unix.Close(fd)
+		return nil, &osError{op: "accept", err: unix.EBADF}
+	}
+	return &conn{f: f, fd: fd, family: family, remote: remote}, nil
+}
+
+func (c *conn) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if pe, ok := err.(*os.PathError); ok {
+		if pe.Err == os.ErrDeadlineExceeded && !c.Timeout().IsNone() {
+			return ErrTimeout
+		}
+		return &osError{op: op, err: pe.Err}
+	}
+	return err
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	if d, ok := c.Timeout().Duration(); ok {
+		c.f.SetReadDeadline(time.Now().Add(d))
+	}
+	n, err := c.f.Read(p)
+	return n, c.wrap("recv", err)
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	if d, ok := c.Timeout().Duration(); ok {
+		c.f.SetWriteDeadline(time.Now().Add(d))
+	}
+	n, err := c.f.Write(p)
+	return n, c.wrap("send", err)
+}
+
+func (c *conn) control(op string, f func(fd int) error) error {
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return c.wrap(op, err)
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
+		return c.wrap(op, err)
+	}
+	if ferr != nil {
+		return &osError{op: op, err: ferr}
+	}
+	return nil
+}
+
+func (c *conn) CloseWrite() error {
+	return c.control("shutdown", func(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) })
+}
+
+func (c *conn) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	return c.wrap("close", c.f.Close())
+}
+
+func (c *conn) Fileno() int {
+	if c.closed.Load() {
+		return -1
+	}
+	return c.fd
+}
+
+func (c *conn) LocalAddr() net.Addr {
+	if c.local == nil {
+		if sa, err := unix.Getsockname(c.fd); err == nil && !c.closed.Load() {
+			return fromSockaddr(sa, unix.SOCK_STREAM)
+		}
+	}
+	return c.local
+}
+
+func (c *conn) RemoteAddr() net.Addr { return c.remote }
+
+func (c *conn) SetDeadline(t time.Time) error { return c.wrap("setdeadline", c.f.SetDeadline(t)) }
+func (c *conn) SetReadDeadline(t time.Time) error {
+	return c.wrap("setdeadline", c.f.SetReadDeadline(t))
+}
+func (c *conn) SetWriteDeadline(t time.Time) error {
+	return c.wrap("setdeadline", c.f.SetWriteDeadline(t))
+}
+
+func (c *conn) Timeout() Timeout {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timeout
+}
+
+func (c *conn) SetTimeout(t Timeout) error {
+	c.mu.Lock()
+	c.timeout = t
+	c.mu.Unlock()
+	if t.IsNone() {
+		return c.SetDeadline(time.Time{})
+	}
+	return nil
+}
+
+func (c *conn) SetNoDelay(on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return c.control("setsockopt", func(fd int) error {
+		return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v)
+	})
+}

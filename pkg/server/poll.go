@@ -1,0 +1,64 @@
+package server
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// PollReadable waits with poll(2), on the calling OS thread, until fd is
+// readable or timeout expires (None: forever). It adds no file descriptor,
+// like CPython's PollSelector (A9). It reports readiness for any returned
+// event (including POLLHUP, POLLERR and POLLNVAL), as the selector does.
+//
+// On EINTR it calls checkSignals (if not nil): a non-nil error stops the wait
+// and is returned (the bindings run PyErr_CheckSignals there); otherwise the
+// wait resumes with the remaining time (PEP 475).
+//
+// CPython: Lib/socketserver.py:149 _ServerSelector
+func PollReadable(fd int, timeout Timeout, checkSignals func() error) (bool, error) {
+	if fd < 0 {
+		return false, ErrBadFileno
+	}
+	var deadline time.Time
+	d, set := timeout.Duration()
+	if set {
+		deadline = time.Now().Add(d)
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		ms := -1
+		if set {
+			ms = pollMillis(d)
+		}
+		n, err := unix.Poll(fds, ms)
+		if err == unix.EINTR {
+			if checkSignals != nil {
+				if err := checkSignals(); err != nil {
+					return false, err
+				}
+			}
+			if set {
+				d = time.Until(deadline)
+			}
+			continue
+		}
+		if err != nil {
+			return false, &osError{op: "poll", err: err}
+		}
+		return n > 0 && fds[0].Revents != 0, nil
+	}
+}
+
+// pollMillis rounds a duration up to whole milliseconds, as CPython's
+// PollSelector does (math.ceil), never below 0.
+func pollMillis(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > 1<<31-1 {
+		ms = 1<<31 - 1
+	}
+	return int(ms)
+}

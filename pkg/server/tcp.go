@@ -1,0 +1,194 @@
+package server
+
+import (
+	"net"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultRequestQueueSize is the listen backlog, CPython's
+// request_queue_size (C3).
+const DefaultRequestQueueSize = 5
+
+// TCPServer is a synchronous stream server (C). UDPServer and the Unix
+// kinds embed it.
+//
+// CPython: Lib/socketserver.py:392 TCPServer
+type TCPServer struct {
+	BaseServer
+	// AddressFamily is the socket's family: unix.AF_INET (C1), AF_INET6 or
+	// AF_UNIX. Zero means AF_INET. Set it before Init (J5).
+	AddressFamily int
+	// SocketType is unix.SOCK_STREAM (C2); zero means that.
+	SocketType int
+	// RequestQueueSize is the listen backlog; zero means 5 (C3).
+	RequestQueueSize int
+	// AllowReuseAddress sets SO_REUSEADDR before bind (C4, C7).
+	AllowReuseAddress bool
+	// AllowReusePort sets SO_REUSEPORT before bind, for AF_INET and
+	// AF_INET6 only (C5, C7).
+	AllowReusePort bool
+	// Socket is the server socket; it may be replaced (e.g. wrapped in TLS
+	// by a consumer) after activation.
+	Socket Socket
+	// NewSocket creates Socket in Init; nil means NewSocket (native).
+	NewSocket SocketFactory
+}
+
+// NewTCPServer creates, binds and activates a TCP server on address
+// ("host:port"; an IPv6 literal host selects AF_INET6).
+//
+// CPython: Lib/socketserver.py:450 TCPServer.__init__
+func NewTCPServer(address string, h Handler) (*TCPServer, error) {
+	addr, family, err := ResolveAddress("tcp", address)
+	if err != nil {
+		return nil, err
+	}
+	s := &TCPServer{AddressFamily: family}
+	if err := s.Init(addr, h, true); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Init is CPython's TCPServer.__init__: it stores address and handler,
+// creates Socket from the value's AddressFamily and SocketType, and, if
+// bindAndActivate, calls Self.ServerBind then Self.ServerActivate, calling
+// Self.ServerClose and returning the error if either fails (C6: no fd
+// leaks). Set Self before calling Init when embedding.
+//
+// CPython: Lib/socketserver.py:450 TCPServer.__init__
+func (s *TCPServer) Init(address net.Addr, h Handler, bindAndActivate bool) error {
+	if s.Self == nil {
+		s.Self = s
+	}
+	s.BaseServer.Init(address, h)
+	s.initDefaults(unix.SOCK_STREAM)
+	return s.initSocket(bindAndActivate)
+}
+
+func (s *TCPServer) initDefaults(sotype int) {
+	if s.AddressFamily == 0 {
+		s.AddressFamily = unix.AF_INET
+	}
+	if s.SocketType == 0 {
+		s.SocketType = sotype
+	}
+	if s.RequestQueueSize == 0 {
+		s.RequestQueueSize = DefaultRequestQueueSize
+	}
+}
+
+func (s *TCPServer) initSocket(bindAndActivate bool) error {
+	f := s.NewSocket
+	if f == nil {
+		f = NewSocket
+	}
+	sock, err := f(s.AddressFamily, s.SocketType)
+	if err != nil {
+		return err
+	}
+	s.Socket = sock
+	if !bindAndActivate {
+		return nil
+	}
+	self := s.self()
+	err = Recover(self.ServerBind)
+	if err == nil {
+		err = Recover(self.ServerActivate)
+	}
+	if err != nil {
+		self.ServerClose()
+		return err
+	}
+	return nil
+}
+
+// ServerSocket returns Socket (SocketHolder).
+func (s *TCPServer) ServerSocket() Socket { return s.Socket }
+
+// ServerBind sets SO_REUSEADDR if AllowReuseAddress, SO_REUSEPORT if
+// AllowReusePort and the family is AF_INET or AF_INET6, binds to
+// ServerAddress and replaces it with the bound address (C7).
+//
+// CPython: Lib/socketserver.py:463 TCPServer.server_bind
+func (s *TCPServer) ServerBind() error {
+	if s.AllowReuseAddress {
+		if err := s.Socket.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return err
+		}
+	}
+	if s.AllowReusePort && (s.AddressFamily == unix.AF_INET || s.AddressFamily == unix.AF_INET6) {
+		if err := s.Socket.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return err
+		}
+	}
+	if err := s.Socket.Bind(s.ServerAddress); err != nil {
+		return err
+	}
+	addr, err := s.Socket.Getsockname()
+	if err != nil {
+		return err
+	}
+	s.ServerAddress = addr
+	return nil
+}
+
+// ServerActivate listens with RequestQueueSize as backlog (C8).
+//
+// CPython: Lib/socketserver.py:481 TCPServer.server_activate
+func (s *TCPServer) ServerActivate() error { return s.Socket.Listen(s.RequestQueueSize) }
+
+// ServerClose closes Socket; Fileno is -1 afterwards and a second call is
+// harmless (C9).
+//
+// CPython: Lib/socketserver.py:489 TCPServer.server_close
+func (s *TCPServer) ServerClose() error {
+	if s.Socket == nil {
+		return nil
+	}
+	return s.Socket.Close()
+}
+
+// Fileno returns Socket's descriptor (C10).
+//
+// CPython: Lib/socketserver.py:497 TCPServer.fileno
+func (s *TCPServer) Fileno() int {
+	if s.Socket == nil {
+		return -1
+	}
+	return s.Socket.Fileno()
+}
+
+// GetRequest accepts a connection (C11).
+//
+// CPython: Lib/socketserver.py:505 TCPServer.get_request
+func (s *TCPServer) GetRequest() (Request, net.Addr, error) {
+	c, addr, err := s.Socket.Accept()
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, addr, nil
+}
+
+// ShutdownRequest half-closes the connection (shutdown(SHUT_WR), errors
+// ignored) and then calls Self.CloseRequest (C12).
+//
+// CPython: Lib/socketserver.py:513 TCPServer.shutdown_request
+func (s *TCPServer) ShutdownRequest(req Request) error {
+	if c, ok := req.(interface{ CloseWrite() error }); ok {
+		_ = c.CloseWrite()
+	}
+	return s.self().CloseRequest(req)
+}
+
+// CloseRequest closes the connection (C13).
+//
+// CPython: Lib/socketserver.py:523 TCPServer.close_request
+func (s *TCPServer) CloseRequest(req Request) error {
+	c, ok := req.(interface{ Close() error })
+	if !ok {
+		return ErrNotConn
+	}
+	return c.Close()
+}

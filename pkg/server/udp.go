@@ -1,0 +1,84 @@
+package server
+
+import (
+	"net"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultMaxPacketSize is UDPServer's max_packet_size (D4).
+const DefaultMaxPacketSize = 8192
+
+// UDPServer is a synchronous datagram server (D). It embeds TCPServer, as
+// CPython's class derives from it.
+//
+// CPython: Lib/socketserver.py:528 UDPServer
+type UDPServer struct {
+	TCPServer
+	// MaxPacketSize is the most bytes read per datagram; the rest of a
+	// longer datagram is discarded (D4). Zero means 8192.
+	MaxPacketSize int
+}
+
+// NewUDPServer creates and binds a UDP server on address ("host:port").
+//
+// CPython: Lib/socketserver.py:450 TCPServer.__init__
+func NewUDPServer(address string, h Handler) (*UDPServer, error) {
+	addr, family, err := ResolveAddress("udp", address)
+	if err != nil {
+		return nil, err
+	}
+	s := &UDPServer{}
+	s.AddressFamily = family
+	if err := s.Init(addr, h, true); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Init is TCPServer.Init with SOCK_DGRAM as the default socket type (D3).
+//
+// CPython: Lib/socketserver.py:450 TCPServer.__init__
+func (s *UDPServer) Init(address net.Addr, h Handler, bindAndActivate bool) error {
+	if s.Self == nil {
+		s.Self = s
+	}
+	s.BaseServer.Init(address, h)
+	s.initDefaults(unix.SOCK_DGRAM)
+	return s.initSocket(bindAndActivate)
+}
+
+// GetRequest reads one datagram of at most MaxPacketSize bytes and returns
+// a *Datagram sharing the server socket (D5).
+//
+// CPython: Lib/socketserver.py:540 UDPServer.get_request
+func (s *UDPServer) GetRequest() (Request, net.Addr, error) {
+	size := s.MaxPacketSize
+	if size <= 0 {
+		size = DefaultMaxPacketSize
+	}
+	buf := make([]byte, size)
+	n, addr, err := s.Socket.RecvFrom(buf)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n < size/2 {
+		buf = append([]byte(nil), buf[:n]...)
+	}
+	return &Datagram{Data: buf[:n:n], Socket: s.Socket}, addr, nil
+}
+
+// ServerActivate does nothing: no listen for datagrams (D6).
+//
+// CPython: Lib/socketserver.py:544 UDPServer.server_activate
+func (s *UDPServer) ServerActivate() error { return nil }
+
+// ShutdownRequest only calls Self.CloseRequest (D7).
+//
+// CPython: Lib/socketserver.py:548 UDPServer.shutdown_request
+func (s *UDPServer) ShutdownRequest(req Request) error { return s.self().CloseRequest(req) }
+
+// CloseRequest does nothing; the server socket stays open (D8).
+//
+// CPython: Lib/socketserver.py:552 UDPServer.close_request
+func (s *UDPServer) CloseRequest(req Request) error { return nil }
