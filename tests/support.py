@@ -331,6 +331,7 @@ class Tracer:
         self.pid = os.getpid()
         self.main = threading.get_ident()
         self.events: list[tuple[str, str, str, str]] = []
+        self.requests: list[Any] = []  # what get_request returned, in order
         self.lock = threading.Lock()
         self.rfd, self.wfd = os.pipe()
         os.set_blocking(self.rfd, False)
@@ -436,6 +437,8 @@ def _traced_method(cls_ref: list[type], name: str, behave: Any, tracer: Tracer) 
             tracer.emit("raise", name, type(exc).__name__)
             raise
         tracer.emit("return", name)
+        if name == "get_request":
+            tracer.requests.append(result[0])
         return result
 
     method.__name__ = name

@@ -228,24 +228,33 @@ def test_finish_ignores_oserror_from_flush(ss: types.ModuleType) -> None:
 @pytest.mark.features("I8")
 def test_finish_does_not_ignore_other_errors_from_flush(ss: types.ModuleType) -> None:
     log: list[str] = []
+    handlers: list[Any] = []
 
     def handle(self: Any) -> None:
+        handlers.append(self)
         self.wfile.close()
         self.wfile = FailingFile(log, ValueError("not an OSError"))
 
     with pytest.raises(ValueError, match="not an OSError"):
         run_stream_handler(ss, handle)
     assert log == ["flush"]
+    # The error left finish() before it closed the files; release the fd.
+    (handler,) = handlers
+    assert not handler.rfile.closed
+    handler.rfile.close()
 
 
 @pytest.mark.features("I8")
 def test_buffered_wfile_on_a_broken_connection(ss: types.ModuleType) -> None:
     # The failing flush is ignored, but a BufferedWriter still holds the data,
     # and its close() flushes again: that error reaches the caller.
+    handlers: list[Any] = []
+
     class Handler(ss.StreamRequestHandler):
         wbufsize = 65536
 
         def handle(self) -> None:
+            handlers.append(self)
             self.wfile.write(b"never sent")
             self.connection.shutdown(socket.SHUT_WR)  # sending now fails with EPIPE
 
@@ -254,6 +263,11 @@ def test_buffered_wfile_on_a_broken_connection(ss: types.ModuleType) -> None:
             Handler(accepted, client.getsockname(), None)
         assert accepted.fileno() != -1
         assert support.recv_all(client) == b""
+        (handler,) = handlers
+        assert handler.wfile.closed
+        # finish() never reached rfile.close(); close it so the fd is released.
+        assert not handler.rfile.closed
+        handler.rfile.close()
 
 
 # --- I9-I12: _SocketWriter -------------------------------------------------------------

@@ -339,6 +339,14 @@ def test_hook_trace(
         if client is not None:
             client.close()
         server.server_close()
+        left_open = [
+            r for r in tracer.requests if isinstance(r, socket.socket) and r.fileno() >= 0
+        ]
+        for request in left_open:
+            request.close()
+
+    # Only when verify_request or handle_error raise is the request not shut down.
+    assert bool(left_open) == (sc.reply is None and "get_request!" not in sc.expected["main"])
 
     lanes = {lane for lane, *_ in tracer.events}
     assert {lane: tracer.render(lane) for lane in sorted(lanes)} == sc.expected
