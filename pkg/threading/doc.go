@@ -1,0 +1,41 @@
+// Package threading ports CPython 3.14's ThreadingMixIn and the threading
+// server classes: each request is handled on its own goroutine.
+//
+// Mixin holds the policy; the concrete servers embed Mixin and a server
+// kind, in CPython's order (the mixin first), and define ProcessRequest and
+// ServerClose to go through the mixin, which receives the outermost server
+// (Self) for hook dispatch and the socket kind's method as super():
+//
+//	func (s *TCPServer) ServerClose() error {
+//		return s.Mixin.ServerClose(s.TCPServer.ServerClose) // super() first (J3)
+//	}
+//
+// A user type extends a threading server by embedding it and setting Self:
+//
+//	type MyServer struct{ threading.TCPServer }
+//
+//	s := &MyServer{TCPServer: threading.TCPServer{Mixin: threading.NewMixin()}}
+//	s.Self = s
+//	err := s.Init(addr, h, true)
+//
+// Symbols:
+//
+//	Go                                   CPython (Lib/socketserver.py)
+//	Mixin                                ThreadingMixIn
+//	Mixin.DaemonThreads                  daemon_threads
+//	Mixin.BlockOnClose                   block_on_close
+//	Mixin.ProcessRequest                 process_request
+//	Mixin.ProcessRequestThread           process_request_thread
+//	Mixin.ServerClose                    server_close
+//	Mixin.NumThreads                     len(_threads) (_Threads/_NoThreads)
+//	Mixin.Drain                          (none: graceful shutdown support)
+//	ExceptHook, Mixin.ExceptHook         threading.excepthook
+//	TCPServer, NewTCPServer              ThreadingTCPServer
+//	UDPServer, NewUDPServer              ThreadingUDPServer
+//	UnixStreamServer                     ThreadingUnixStreamServer
+//	UnixDatagramServer                   ThreadingUnixDatagramServer
+//
+// Workers are goroutines, not OS threads; DaemonThreads only decides
+// whether ServerClose waits for a worker, since a Go program does not wait
+// for goroutines at exit.
+package threading

@@ -1,0 +1,173 @@
+package threading
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/gopy-socketserver/socketserver/pkg/server"
+)
+
+// ExceptHook receives an error that escaped a worker: a BaseException from
+// the handler, or an error from HandleError or ShutdownRequest (CPython:
+// threading.excepthook). The default prints to os.Stderr.
+var ExceptHook = func(err error) { ExceptHookTo(os.Stderr, err) }
+
+// ExceptHookTo writes the default excepthook report of err to w.
+func ExceptHookTo(w io.Writer, err error) {
+	fmt.Fprintf(w, "Exception in thread socketserver worker:\n%s", server.FormatError(err))
+}
+
+// Mixin is CPython's ThreadingMixIn: each request is handled on a new
+// goroutine. The concrete servers of this package embed it next to a server
+// kind and route ProcessRequest and ServerClose through it.
+//
+// CPython: Lib/socketserver.py:678 ThreadingMixIn
+type Mixin struct {
+	// DaemonThreads marks workers as daemon: they are not tracked, so
+	// ServerClose does not wait for them (G1, F2). Go does not wait for
+	// goroutines at exit either way; the bindings use it for Python threads.
+	DaemonThreads bool
+	// BlockOnClose makes ServerClose wait for the tracked workers (G2).
+	// The constructors set it to true, CPython's default.
+	BlockOnClose bool
+	// ExceptHook, if set, replaces the package ExceptHook for this server.
+	ExceptHook func(err error)
+
+	mu      sync.Mutex
+	threads map[*worker]struct{} // nil until the first tracked request (G3)
+	active  int                  // every running worker, for Drain
+	idle    chan struct{}
+}
+
+type worker struct{ done chan struct{} }
+
+// NewMixin returns a Mixin with CPython's defaults (BlockOnClose true).
+func NewMixin() Mixin { return Mixin{BlockOnClose: true} }
+
+// ProcessRequest starts a goroutine running ProcessRequestThread (G5).
+// When BlockOnClose is set the worker is tracked (unless daemon) so that
+// ServerClose can wait for it; finished workers are removed, so tracking
+// never grows beyond the running workers (F2, F5: bpo-37193).
+//
+// CPython: Lib/socketserver.py:703 ThreadingMixIn.process_request
+func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddress net.Addr) error {
+	w := &worker{done: make(chan struct{})}
+	m.mu.Lock()
+	if m.BlockOnClose && m.threads == nil {
+		m.threads = make(map[*worker]struct{})
+	}
+	tracked := m.threads != nil && !m.DaemonThreads
+	if tracked {
+		m.threads[w] = struct{}{}
+	}
+	m.active++
+	m.mu.Unlock()
+	go func() {
+		defer m.workerDone(w, tracked)
+		if err := m.ProcessRequestThread(srv, req, clientAddress); err != nil {
+			hook := m.ExceptHook
+			if hook == nil {
+				hook = ExceptHook
+			}
+			hook(err)
+		}
+	}()
+	return nil
+}
+
+func (m *Mixin) workerDone(w *worker, tracked bool) {
+	m.mu.Lock()
+	if tracked {
+		delete(m.threads, w)
+	}
+	m.active--
+	if m.active == 0 && m.idle != nil {
+		close(m.idle)
+		m.idle = nil
+	}
+	m.mu.Unlock()
+	close(w.done)
+}
+
+// ProcessRequestThread runs FinishRequest, sends an Exception (including a
+// recovered panic) to HandleError, and always ends with ShutdownRequest
+// (G4). It returns what escapes the thread: a BaseException, or an error
+// from HandleError or ShutdownRequest.
+//
+// CPython: Lib/socketserver.py:690 ThreadingMixIn.process_request_thread
+func (m *Mixin) ProcessRequestThread(srv server.Server, req server.Request, clientAddress net.Addr) (err error) {
+	defer func() {
+		if serr := server.Recover(func() error { return srv.ShutdownRequest(req) }); serr != nil {
+			err = serr
+		}
+	}()
+	ferr := server.Recover(func() error { return srv.FinishRequest(req, clientAddress) })
+	if ferr == nil {
+		return nil
+	}
+	if server.IsBaseException(ferr) {
+		return ferr
+	}
+	return server.Recover(func() error { return srv.HandleError(req, clientAddress, ferr) })
+}
+
+// ServerClose calls super (the socket kind's ServerClose) first, then waits
+// for the tracked workers (G6, J3).
+//
+// CPython: Lib/socketserver.py:713 ThreadingMixIn.server_close
+func (m *Mixin) ServerClose(super func() error) error {
+	err := super()
+	m.join()
+	return err
+}
+
+// join pops every tracked worker and waits for each (F3, F4).
+func (m *Mixin) join() {
+	m.mu.Lock()
+	var ws []*worker
+	for w := range m.threads {
+		ws = append(ws, w)
+	}
+	if m.threads != nil {
+		m.threads = make(map[*worker]struct{})
+	}
+	m.mu.Unlock()
+	for _, w := range ws {
+		<-w.done
+	}
+}
+
+// NumThreads returns the number of tracked running workers (Python's
+// len(server._threads)) and whether tracking has started (false: CPython's
+// class-level _NoThreads, G3).
+func (m *Mixin) NumThreads() (n int, tracked bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.threads), m.threads != nil
+}
+
+// Drain waits until every worker, daemon or not, has finished, or ctx ends
+// (server.Drainer, used by ShutdownContext).
+func (m *Mixin) Drain(ctx context.Context) error {
+	for {
+		m.mu.Lock()
+		if m.active == 0 {
+			m.mu.Unlock()
+			return nil
+		}
+		if m.idle == nil {
+			m.idle = make(chan struct{})
+		}
+		ch := m.idle
+		m.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
