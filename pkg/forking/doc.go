@@ -1,0 +1,46 @@
+// Package forking ports CPython 3.14's ForkingMixIn and the forking server
+// classes: each request is handled in a child process.
+//
+// A Go process cannot fork(2) and go on running Go in the child, so the
+// fork is an injected primitive (Mixin.Fork, a ForkFunc) and the package
+// owns CPython's bookkeeping: ActiveChildren, MaxChildren (40),
+// CollectChildren with both phases, the 300 s Timeout, the exit statuses
+// (ChildProcess) and ServerClose waiting for children when BlockOnClose.
+//
+// The default primitive, ReExec, gives Go programs real process isolation:
+// it fork+execs the running binary with the connection (or, for datagrams,
+// the server socket) inherited as descriptor 3. The program must register
+// its handler by name and call RunChild first thing in main:
+//
+//	var echo = forking.Register("echo", handler.For[Echo]())
+//
+//	func main() {
+//		forking.RunChild() // in a child: handle the request, then exit 0/1
+//		srv, err := forking.NewTCPServer("127.0.0.1:8000", echo)
+//		...
+//	}
+//
+// gopy plugs its runtime's os.fork in as Fork; the bindings fork in C and run
+// the child entirely in Python (see BINDING_NOTES.md).
+//
+// Symbols:
+//
+//	Go                                   CPython (Lib/socketserver.py)
+//	Mixin                                ForkingMixIn
+//	DefaultTimeout (BaseServer.Timeout)  ForkingMixIn.timeout = 300
+//	Mixin.ActiveChildren                 active_children
+//	Mixin.MaxChildren                    max_children
+//	Mixin.BlockOnClose                   block_on_close
+//	Mixin.CollectChildren                collect_children(blocking=...)
+//	Mixin.HandleTimeout                  handle_timeout
+//	Mixin.ServiceActions                 service_actions
+//	Mixin.ProcessRequest                 process_request (parent side)
+//	ChildProcess                         process_request (child side)
+//	Mixin.ServerClose                    server_close
+//	Mixin.Fork, ForkFunc, ReExec         os.fork
+//	Mixin.Wait, WaitFunc, Wait4          os.waitpid
+//	TCPServer, NewTCPServer              ForkingTCPServer
+//	UDPServer, NewUDPServer              ForkingUDPServer
+//	UnixStreamServer                     ForkingUnixStreamServer
+//	UnixDatagramServer                   ForkingUnixDatagramServer
+package forking

@@ -1,0 +1,198 @@
+package forking
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/gopy-socketserver/socketserver/pkg/server"
+)
+
+// childEnv carries the request description to a re-executed child.
+const childEnv = "GOPY_SOCKETSERVER_FORK_CHILD"
+
+// childFD is the descriptor number of the connection (stream) or the server
+// socket (datagram) in a re-executed child.
+const childFD = 3
+
+// ErrNotRegistered is returned by ReExec when the server's RequestHandler
+// did not come from Register: the child could not find it.
+var ErrNotRegistered = errors.New("forking: RequestHandler not registered with forking.Register; the re-executed child cannot find it")
+
+var registry sync.Map // name -> server.Handler
+
+type registered struct {
+	name string
+	h    server.Handler
+}
+
+func (r *registered) ServeRequest(req server.Request, addr net.Addr, srv server.Server) error {
+	return r.h.ServeRequest(req, addr, srv)
+}
+
+// Register records h under name for re-executed children and returns the
+// handler to give the server. Register must run in the child before
+// RunChild looks it up: call it from a package-level variable or init, or
+// in main before RunChild.
+func Register(name string, h server.Handler) server.Handler {
+	registry.Store(name, h)
+	return &registered{name: name, h: h}
+}
+
+type childSpec struct {
+	Name          string `json:"name"`
+	Datagram      bool   `json:"datagram"`
+	Family        int    `json:"family"`
+	SockType      int    `json:"sotype"`
+	ServerNetwork string `json:"server_network"`
+	ServerAddress string `json:"server_address"`
+	ClientNetwork string `json:"client_network"`
+	ClientAddress string `json:"client_address"`
+	Packet        string `json:"packet"`
+	MaxPacketSize int    `json:"max_packet_size"`
+}
+
+func addrParts(a net.Addr) (string, string) {
+	if a == nil {
+		return "", ""
+	}
+	if u, ok := a.(*net.UnixAddr); ok {
+		return u.Net, u.Name
+	}
+	return a.Network(), a.String()
+}
+
+func parseAddr(network, s string) net.Addr {
+	switch network {
+	case "tcp":
+		a, _ := net.ResolveTCPAddr("tcp", s)
+		return a
+	case "udp":
+		a, _ := net.ResolveUDPAddr("udp", s)
+		return a
+	case "unix", "unixgram":
+		return &net.UnixAddr{Name: s, Net: network}
+	}
+	return nil
+}
+
+type filenoer interface{ Fileno() int }
+
+// ReExec is the default ForkFunc for Go programs: it starts a fresh copy
+// of the running executable (fork+exec, never a bare fork) with the
+// connection, or for a datagram the server socket, inherited as descriptor 3
+// and the request described in the environment. The child must call
+// RunChild early in main (and in TestMain); RunChild looks the handler up by
+// its Register name, runs ChildProcess on a server of the same kind and
+// exits with its status (0 or 1). The child never touches the listening
+// socket. Hooks overridden on the parent's server are not available in the
+// child; the child uses the kind's own hooks (stream: shutdown(SHUT_WR) and
+// close; datagram: nothing) and the default HandleError on its stderr.
+func ReExec(srv server.Server, req server.Request, clientAddress net.Addr) (int, error) {
+	b := srv.Base()
+	reg, ok := b.RequestHandler.(*registered)
+	if !ok {
+		return 0, ErrNotRegistered
+	}
+	spec := childSpec{Name: reg.name}
+	spec.ServerNetwork, spec.ServerAddress = addrParts(b.ServerAddress)
+	spec.ClientNetwork, spec.ClientAddress = addrParts(clientAddress)
+	var fd int
+	switch r := req.(type) {
+	case *server.Datagram:
+		spec.Datagram = true
+		spec.Packet = base64.StdEncoding.EncodeToString(r.Data)
+		spec.Family, spec.SockType = r.Socket.Family(), r.Socket.Type()
+		fd = r.Socket.Fileno()
+	case server.Conn:
+		fd = r.Fileno()
+		if h, ok := srv.(server.SocketHolder); ok && h.ServerSocket() != nil {
+			spec.Family = h.ServerSocket().Family()
+		}
+		spec.SockType = syscall.SOCK_STREAM
+	case filenoer:
+		fd = r.Fileno()
+		spec.SockType = syscall.SOCK_STREAM
+	default:
+		return 0, fmt.Errorf("forking: cannot pass a request of type %T to a child", req)
+	}
+	if fd < 0 {
+		return 0, server.ErrBadFileno
+	}
+	env, err := json.Marshal(spec)
+	if err != nil {
+		return 0, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	pid, err := syscall.ForkExec(exe, os.Args, &syscall.ProcAttr{
+		Env:   append(os.Environ(), childEnv+"="+string(env)),
+		Files: []uintptr{0, 1, 2, uintptr(fd)},
+	})
+	if err != nil {
+		return 0, &os.SyscallError{Syscall: "fork/exec", Err: err}
+	}
+	return pid, nil
+}
+
+// IsChild reports whether this process is a child started by ReExec.
+func IsChild() bool { return os.Getenv(childEnv) != "" }
+
+// RunChild must be called early in main (and in TestMain) of a program
+// whose forking servers use ReExec. In a child started by ReExec it handles
+// the request and exits the process with CPython's status (0 success, 1
+// error); otherwise it returns at once.
+func RunChild() {
+	spec := os.Getenv(childEnv)
+	if spec == "" {
+		return
+	}
+	os.Unsetenv(childEnv)
+	os.Exit(runChild(spec))
+}
+
+func runChild(raw string) int {
+	var spec childSpec
+	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+		fmt.Fprintln(os.Stderr, "forking child: bad request description:", err)
+		return 1
+	}
+	v, ok := registry.Load(spec.Name)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "forking child: handler %q not registered (call forking.Register before forking.RunChild)\n", spec.Name)
+		return 1
+	}
+	h := v.(server.Handler)
+	serverAddr := parseAddr(spec.ServerNetwork, spec.ServerAddress)
+	clientAddr := parseAddr(spec.ClientNetwork, spec.ClientAddress)
+	if spec.Datagram {
+		data, err := base64.StdEncoding.DecodeString(spec.Packet)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "forking child: bad packet:", err)
+			return 1
+		}
+		s := &server.UDPServer{}
+		s.Self = s
+		s.BaseServer.Init(serverAddr, h)
+		s.AddressFamily, s.SocketType = spec.Family, spec.SockType
+		s.Socket = server.SocketFromFD(childFD, spec.Family, spec.SockType)
+		return ChildProcess(s, &server.Datagram{Data: data, Socket: s.Socket}, clientAddr)
+	}
+	s := &server.TCPServer{}
+	s.Self = s
+	s.BaseServer.Init(serverAddr, h)
+	s.AddressFamily, s.SocketType = spec.Family, spec.SockType
+	c, err := server.ConnFromFD(childFD, spec.Family)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "forking child:", err)
+		return 1
+	}
+	return ChildProcess(s, c, clientAddr)
+}
