@@ -15,9 +15,12 @@ PY          := $(VENV)/bin/python
 GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GO_SOURCES  := $(shell find pkg pybind -name '*.go' 2>/dev/null)
-PY_DIRS     := pyref tests $(wildcard pybind/*.py)
+PY_DIRS     := pyref tests pybind
+EXT_SUFFIX  := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+EXT         := pybind/_gosocketserver$(EXT_SUFFIX)
+EXT_DEPS    := $(GO_SOURCES) $(wildcard pybind/capi/*.[ch] pybind/glue/*.[ch] pybind/tooling/*.py) go.mod go.sum
 
-.PHONY: all venv test lint typecheck go-check go-test pytest conformance demo clean
+.PHONY: all venv ext test lint typecheck go-check go-test pytest conformance demo clean
 
 all: test
 
@@ -30,6 +33,13 @@ $(VENV)/.stamp: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.stamp
+
+# The CPython extension behind pybind/socketserver.py: the Go archive, the
+# pybindgen-generated wrapper and the C glue, built into pybind/.
+$(EXT): $(VENV)/.stamp $(EXT_DEPS)
+	$(PY) pybind/tooling/gss_build.py
+
+ext: $(EXT)
 
 # --- checks -----------------------------------------------------------------
 
@@ -60,21 +70,21 @@ else
 endif
 
 # pytest exits 5 when it collects nothing: that is a failure here, never a pass.
-pytest: venv
+pytest: venv $(EXT)
 	@rc=0; $(PY) -m pytest -q tests || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # CPython's own 27 tests (3.14's and this interpreter's 3.11 copy) per implementation.
-conformance: venv
-	bash tests/tools/conformance.sh $(PY) $(SHARED) pyref/socketserver.py
+conformance: venv $(EXT)
+	bash tests/tools/conformance.sh $(PY) $(SHARED) pyref/socketserver.py pybind/socketserver.py
 
 test: lint typecheck go-check go-test pytest conformance
 	@echo "make test: all checks passed"
 
 # --- demo -------------------------------------------------------------------
 
-demo: venv
+demo: venv $(EXT)
 	$(PY) tests/tools/demo.py
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache $(EXT)

@@ -1,7 +1,7 @@
 """`make demo`: show each socketserver implementation serving real clients.
 
-For every implementation available (the interpreter's stdlib module as the
-baseline, and pyref), it starts servers on loopback and drives them with real
+For every implementation (the interpreter's stdlib module as the baseline,
+pyref, and the Go-backed module of pybind/), it starts servers on loopback and drives them with real
 sockets: several concurrent clients on a threading TCP line-echo server, a
 datagram on a UDP echo server, a Unix stream echo, a handler error reaching
 handle_error, and a graceful shutdown.  Everything it prints was observed.
@@ -153,7 +153,7 @@ def graceful_shutdown(ss: ModuleType) -> None:
 
 
 def main() -> int:
-    implementations = ["stdlib", "pyref"]
+    implementations = ["stdlib", "pyref", "pybind"]
     for name in implementations:
         ss = load(name)
         print(f"== {name}: {ss.__file__}")

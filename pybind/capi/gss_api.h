@@ -1,0 +1,91 @@
+/*
+ * The contract between the Go archive (pybind/capi) and the hand-written C
+ * glue (pybind/glue).  Plain C: the cgo package includes it too, and must
+ * not see Python.h.
+ *
+ * A gss_obj is a PyObject* carried through Go as an integer.  Go never
+ * dereferences one; it only hands it back to the glue.  Ownership is stated
+ * on every callback: "new" means the receiver owns a reference and must give
+ * it back through decref (or pass it to a callback that steals it).
+ *
+ * Every callback takes the GIL itself (PyGILState_Ensure and _Release in the
+ * same C function, so the goroutine cannot change OS thread in between) and
+ * returns with the GIL released.  A Python exception comes back as the
+ * return value (a new reference to the exception object, 0 when none) with
+ * *kind set to a mix of the GSS_EXC_* flags.
+ */
+#ifndef GSS_API_H
+#define GSS_API_H
+
+#include <stdint.h>
+
+typedef uintptr_t gss_obj;
+
+/* The overridable hooks, numbered the same way in Go, C and Python. */
+enum gss_hook {
+    GSS_SERVER_BIND = 0,
+    GSS_SERVER_ACTIVATE,
+    GSS_GET_REQUEST,
+    GSS_VERIFY_REQUEST,
+    GSS_PROCESS_REQUEST,
+    GSS_FINISH_REQUEST,
+    GSS_SHUTDOWN_REQUEST,
+    GSS_CLOSE_REQUEST,
+    GSS_HANDLE_ERROR,
+    GSS_HANDLE_TIMEOUT,
+    GSS_SERVICE_ACTIONS,
+    GSS_SERVER_CLOSE,
+    GSS_NHOOKS
+};
+
+/* What a fetched exception is (CPython's except clauses in BaseServer). */
+enum {
+    GSS_EXC_EXCEPTION = 1, /* an Exception subclass: goes to handle_error */
+    GSS_EXC_OSERROR = 2    /* an OSError: get_request's errors are ignored */
+};
+
+typedef struct gss_callbacks {
+    /* PyErr_CheckSignals() on the calling thread: runs Python's signal
+       handlers; a KeyboardInterrupt or a handler's exception comes back. */
+    gss_obj (*check_signals)(int *kind);
+
+    /* self.<hook>(a1[, a2]) with borrowed self and args.  The number of
+       arguments follows the hook.  *result is a new reference: for
+       GSS_GET_REQUEST the request, with the address in *result2; for
+       GSS_VERIFY_REQUEST 0 or 1 in *truth; for GSS_HANDLE_TIMEOUT the
+       result; for the other hooks the result is dropped. */
+    gss_obj (*call_hook)(gss_obj self, int hook, gss_obj a1, gss_obj a2,
+                         gss_obj *result, gss_obj *result2, int *truth,
+                         int *kind);
+
+    /* Build socket.socket(family, sotype, proto, fileno=fd) and the client
+       address for an fd accepted by Go.  Both new.  On failure the fd is
+       closed. */
+    gss_obj (*stream_request)(int fd, int family, int sotype, int proto,
+                              const void *sa, int salen, gss_obj *request,
+                              gss_obj *addr, int *kind);
+
+    /* Build the datagram request (bytes(data), server_socket) and the
+       address.  server_socket is borrowed; request and addr are new. */
+    gss_obj (*datagram_request)(gss_obj server_socket, const void *data,
+                                int n, const void *sa, int salen,
+                                gss_obj *request, gss_obj *addr, int *kind);
+
+    /* self.handle_error(request, addr) while exc is the exception being
+       handled (sys.exc_info()).  Steals exc. */
+    gss_obj (*handle_error)(gss_obj self, gss_obj request, gss_obj addr,
+                            gss_obj exc, int *kind);
+
+    /* Whether self._BaseServer__shutdown_request is true: the Python
+       attribute stays the flag that shutdown() sets (B4, B5). */
+    gss_obj (*shutdown_requested)(gss_obj self, int *flag, int *kind);
+
+    /* Give back up to three references (0 is skipped). */
+    void (*decref)(gss_obj a, gss_obj b, gss_obj c);
+
+    /* A Go error as a Python exception: OSError(errno, strerror) when errno
+       is not 0, else RuntimeError(msg).  New. */
+    gss_obj (*go_error)(int errnum, const char *msg, int *kind);
+} gss_callbacks;
+
+#endif

@@ -1,0 +1,336 @@
+package main
+
+/*
+#include "gss_calls.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"net"
+	"syscall"
+	"unsafe"
+
+	"github.com/gopy-socketserver/socketserver/pkg/server"
+	"golang.org/x/sys/unix"
+)
+
+// How get_request is served when the Python class keeps CPython's own.
+const (
+	getPython   = 0 // call the Python method
+	getAccept   = 1 // TCPServer.get_request: accept(2) on the server fd
+	getRecvfrom = 2 // UDPServer.get_request: recvfrom(2) on the server fd
+)
+
+// Bits of the override mask beyond the hook numbers.
+const (
+	// shutdownWrite: shutdown_request is TCPServer's, which half-closes the
+	// connection (SHUT_WR) before close_request (C12).
+	shutdownWrite = C.GSS_NHOOKS
+)
+
+// pyServer is the outermost server (BaseServer.Self) for a Python server
+// object. Its fields describing the Python side are set at the start of
+// each serve_forever or handle_request call by the Python layer, which
+// computes which hooks the Python class overrides.
+type pyServer struct {
+	server.BaseServer
+
+	py        C.gss_obj // the Python server (borrowed during a call)
+	overrides uint64    // bit h set: hook h runs in Python
+	getMode   int
+	fd        int
+	maxPacket int
+	sock      C.gss_obj // the Python server socket (borrowed)
+	family    int
+	sotype    int
+	proto     int
+
+	serving       bool // in serve_forever: watch the Python shutdown flag
+	sockTimeout   server.Timeout
+	timeoutResult C.gss_obj
+	packet        []byte
+
+	// pending holds the references the loop took for the requests it
+	// served; they are given back before the next wait (under the GIL
+	// once for all of them) and when the call returns.
+	pending []C.gss_obj
+}
+
+func (s *pyServer) configure(py C.gss_obj, fd C.int, overrides C.ulonglong, getMode,
+	maxPacket C.int, sock C.gss_obj, family, sotype, proto C.int) {
+	s.py, s.fd, s.overrides = py, int(fd), uint64(overrides)
+	s.getMode, s.maxPacket, s.sock = int(getMode), int(maxPacket), sock
+	s.family, s.sotype, s.proto = int(family), int(sotype), int(proto)
+	s.sockTimeout = server.None
+}
+
+func (s *pyServer) python(hook C.int) bool { return s.overrides&(1<<uint(hook)) != 0 }
+
+// pyRequest is a request as the Python side sees it, plus the descriptor
+// when Go accepted it (for SHUT_WR without the GIL), else -1.
+type pyRequest struct {
+	obj C.gss_obj
+	fd  int
+}
+
+// pyAddr is a client address: a Python object (a tuple or a str).
+type pyAddr struct{ obj C.gss_obj }
+
+func (pyAddr) Network() string  { return "python" }
+func (pyAddr) String() string   { return "<python address>" }
+func objOf(a net.Addr) C.gss_obj { p, _ := a.(pyAddr); return p.obj }
+func reqOf(r server.Request) pyRequest {
+	p, _ := r.(pyRequest)
+	return p
+}
+
+// call runs hook in Python with up to two arguments.
+func (s *pyServer) call(hook C.int, a1, a2 C.gss_obj) (r1, r2 C.gss_obj, truth bool, err error) {
+	var t, kind C.int
+	exc := C.gss_call_hook(s.py, hook, a1, a2, &r1, &r2, &t, &kind)
+	return r1, r2, t != 0, wrapException(exc, kind)
+}
+
+// callNone runs a hook whose result is ignored (the glue drops it).
+func (s *pyServer) callNone(hook C.int, a1, a2 C.gss_obj) error {
+	_, _, _, err := s.call(hook, a1, a2)
+	return err
+}
+
+func (s *pyServer) releasePending() {
+	for len(s.pending) > 0 {
+		var o [3]C.gss_obj
+		n := copy(o[:], s.pending)
+		s.pending = s.pending[n:]
+		C.gss_call_decref(o[0], o[1], o[2])
+	}
+	s.pending = s.pending[:0]
+}
+
+// errStop ends ServeForever when the Python shutdown flag is set.
+var errStop = errors.New("socketserver: shutdown requested")
+
+// waitReadable gives back the last requests' references, then waits.
+//
+// In serve_forever it consults the Python shutdown flag before the wait
+// (the loop condition: shutdown() called before serve_forever makes it
+// exit at once) and after it (bpo-35017: a shutdown requested during the
+// wait wins over a ready request).
+//
+// A wait that timed out runs pending signal handlers: a signal delivered
+// to another thread is noticed there, as CPython's loop notices it when its
+// poll times out and it runs Python code again.
+func (s *pyServer) waitReadable(fd int, timeout server.Timeout) (bool, error) {
+	s.releasePending()
+	if err := s.stopRequested(); err != nil {
+		return false, err
+	}
+	ready, err := server.PollReadable(fd, timeout, checkSignals)
+	if err == nil && !ready {
+		err = checkSignals()
+	}
+	if err == nil {
+		err = s.stopRequested()
+	}
+	return ready, err
+}
+
+func (s *pyServer) stopRequested() error {
+	if !s.serving {
+		return nil
+	}
+	var flag, kind C.int
+	if err := wrapException(C.gss_call_shutdown_requested(s.py, &flag, &kind), kind); err != nil {
+		return err
+	}
+	if flag != 0 {
+		return errStop
+	}
+	return nil
+}
+
+// ---- hooks ----------------------------------------------------------------
+
+// ServerSocket reports the Python socket's timeout to HandleRequest (B7).
+func (s *pyServer) ServerSocket() server.Socket { return timeoutOnly{t: s.sockTimeout} }
+
+func (s *pyServer) Fileno() int { return s.fd }
+
+func (s *pyServer) GetRequest() (server.Request, net.Addr, error) {
+	switch {
+	case s.getMode == getAccept && !s.python(C.GSS_GET_REQUEST):
+		return s.accept()
+	case s.getMode == getRecvfrom && !s.python(C.GSS_GET_REQUEST):
+		return s.recvfrom()
+	}
+	req, addr, _, err := s.call(C.GSS_GET_REQUEST, 0, 0)
+	if err != nil {
+		var oe *pyOSError
+		if errors.As(err, &oe) {
+			// The loop ignores it (B8): give the exception back now.
+			C.gss_call_decref(oe.exc, 0, 0)
+			return nil, nil, syscall.EIO
+		}
+		return nil, nil, err
+	}
+	s.pending = append(s.pending, req, addr)
+	return pyRequest{obj: req, fd: -1}, pyAddr{addr}, nil
+}
+
+// accept is TCPServer.get_request (C11) on the Python socket's descriptor:
+// a blocking, close-on-exec connection, as socket.accept() makes it.
+func (s *pyServer) accept() (server.Request, net.Addr, error) {
+	var rsa unix.RawSockaddrAny
+	for {
+		salen := uint32(unsafe.Sizeof(rsa))
+		nfd, _, e := syscall.Syscall6(syscall.SYS_ACCEPT4, uintptr(s.fd),
+			uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&salen)),
+			syscall.SOCK_CLOEXEC, 0, 0)
+		if e == syscall.EINTR {
+			if err := checkSignals(); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if e != 0 {
+			return nil, nil, e // an OSError: ignored by the loop (B8)
+		}
+		var req, addr C.gss_obj
+		var kind C.int
+		exc := C.gss_call_stream_request(C.int(nfd), C.int(s.family), C.int(s.sotype),
+			C.int(s.proto), unsafe.Pointer(&rsa), C.int(salen), &req, &addr, &kind)
+		if err := wrapException(exc, kind); err != nil {
+			return nil, nil, err
+		}
+		s.pending = append(s.pending, req, addr)
+		return pyRequest{obj: req, fd: int(nfd)}, pyAddr{addr}, nil
+	}
+}
+
+// recvfrom is UDPServer.get_request (D5): at most max_packet_size bytes of
+// one datagram, the rest dropped by the kernel.
+func (s *pyServer) recvfrom() (server.Request, net.Addr, error) {
+	if cap(s.packet) < s.maxPacket {
+		s.packet = make([]byte, s.maxPacket)
+	}
+	buf := s.packet[:s.maxPacket]
+	var rsa unix.RawSockaddrAny
+	for {
+		salen := uint32(unsafe.Sizeof(rsa))
+		var p unsafe.Pointer
+		if len(buf) > 0 {
+			p = unsafe.Pointer(&buf[0])
+		}
+		n, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(s.fd), uintptr(p),
+			uintptr(len(buf)), 0, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&salen)))
+		if e == syscall.EINTR {
+			if err := checkSignals(); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if e != 0 {
+			return nil, nil, e
+		}
+		var req, addr C.gss_obj
+		var kind C.int
+		exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(&rsa),
+			C.int(salen), &req, &addr, &kind)
+		if err := wrapException(exc, kind); err != nil {
+			return nil, nil, err
+		}
+		s.pending = append(s.pending, req, addr)
+		return pyRequest{obj: req, fd: -1}, pyAddr{addr}, nil
+	}
+}
+
+func (s *pyServer) VerifyRequest(req server.Request, addr net.Addr) (bool, error) {
+	if !s.python(C.GSS_VERIFY_REQUEST) {
+		return true, nil
+	}
+	_, _, ok, err := s.call(C.GSS_VERIFY_REQUEST, reqOf(req).obj, objOf(addr))
+	return ok, err
+}
+
+func (s *pyServer) ProcessRequest(req server.Request, addr net.Addr) error {
+	if !s.python(C.GSS_PROCESS_REQUEST) {
+		return s.BaseServer.ProcessRequest(req, addr)
+	}
+	return s.callNone(C.GSS_PROCESS_REQUEST, reqOf(req).obj, objOf(addr))
+}
+
+// FinishRequest always runs in Python: it instantiates the handler class.
+func (s *pyServer) FinishRequest(req server.Request, addr net.Addr) error {
+	return s.callNone(C.GSS_FINISH_REQUEST, reqOf(req).obj, objOf(addr))
+}
+
+func (s *pyServer) ShutdownRequest(req server.Request) error {
+	if s.python(C.GSS_SHUTDOWN_REQUEST) {
+		return s.callNone(C.GSS_SHUTDOWN_REQUEST, reqOf(req).obj, 0)
+	}
+	if s.overrides&(1<<shutdownWrite) != 0 {
+		// C12: half-close, ignoring errors (ENOTCONN when the peer left).
+		// The Python layer sets this bit only when Go accepted the request
+		// itself, so the descriptor is known.
+		if r := reqOf(req); r.fd >= 0 {
+			_ = unix.Shutdown(r.fd, unix.SHUT_WR)
+		}
+	}
+	return s.CloseRequest(req)
+}
+
+func (s *pyServer) CloseRequest(req server.Request) error {
+	if !s.python(C.GSS_CLOSE_REQUEST) {
+		return nil
+	}
+	return s.callNone(C.GSS_CLOSE_REQUEST, reqOf(req).obj, 0)
+}
+
+// HandleError always runs in Python (the default prints a traceback). A Go
+// error becomes a Python exception first.
+func (s *pyServer) HandleError(req server.Request, addr net.Addr, err error) error {
+	var exc C.gss_obj
+	var pe pyError
+	if errors.As(err, &pe) {
+		exc = pe.object()
+	} else {
+		exc = goException(err)
+	}
+	var kind C.int
+	return wrapException(C.gss_call_handle_error(s.py, reqOf(req).obj, objOf(addr), exc, &kind), kind)
+}
+
+func (s *pyServer) HandleTimeout() error {
+	if !s.python(C.GSS_HANDLE_TIMEOUT) {
+		return nil
+	}
+	r, _, _, err := s.call(C.GSS_HANDLE_TIMEOUT, 0, 0)
+	s.timeoutResult = r
+	return err
+}
+
+func (s *pyServer) ServiceActions() error {
+	if !s.python(C.GSS_SERVICE_ACTIONS) {
+		return nil
+	}
+	return s.callNone(C.GSS_SERVICE_ACTIONS, 0, 0)
+}
+
+// The lifecycle hooks below are driven by the Python layer itself
+// (construction and server_close run there); the loop never calls them.
+
+func (s *pyServer) ServerBind() error     { return s.callNone(C.GSS_SERVER_BIND, 0, 0) }
+func (s *pyServer) ServerActivate() error { return s.callNone(C.GSS_SERVER_ACTIVATE, 0, 0) }
+func (s *pyServer) ServerClose() error    { return s.callNone(C.GSS_SERVER_CLOSE, 0, 0) }
+
+// timeoutOnly is the view of the Python server socket that HandleRequest
+// needs: its timeout, read by the Python layer with gettimeout(). The loop
+// calls nothing else on it (the socket itself belongs to Python), so the
+// embedded interface stays nil.
+type timeoutOnly struct {
+	server.Socket
+	t server.Timeout
+}
+
+func (t timeoutOnly) Timeout() server.Timeout { return t.t }

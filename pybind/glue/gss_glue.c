@@ -1,0 +1,519 @@
+/*
+ * Hand-written glue between CPython and the Go archive.
+ *
+ * Two directions:
+ *
+ * - Python -> Go: the gss_py_* functions, wrapped by the pybindgen-generated
+ *   module _gosocketserver.  Each is entered with the GIL held, releases it
+ *   around the call into Go (Py_BEGIN/END_ALLOW_THREADS), and turns an
+ *   exception handed back by Go into a NULL return with the error set.
+ *
+ * - Go -> Python: the callbacks in gss_api.h.  Go calls them on whatever
+ *   thread it runs on; each takes the GIL and gives it back in the same C
+ *   function.  While Go serves on the thread that called serve_forever(),
+ *   that thread keeps its own Python thread state, so the callbacks run
+ *   there exactly as CPython's pure-Python loop would (signal handlers
+ *   included).
+ *
+ * Fork: a child process must never run Go again (see BINDING_NOTES.md).
+ * A pthread_atfork child handler sets gss_in_child; every entry point checks
+ * it in plain C and raises RuntimeError instead of entering Go.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "gss_api.h"
+#include "gss_glue.h"
+#include "libgosocketserver.h"
+
+static volatile int gss_in_child = 0;
+static PyObject *socket_class;   /* socket.socket */
+static PyObject *hook_names[GSS_NHOOKS];
+
+static void gss_after_fork_child(void) { gss_in_child = 1; }
+
+static int gss_refuse_in_child(void)
+{
+    if (gss_in_child) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "socketserver: the Go runtime cannot run in a forked "
+                        "child; the child's request path is pure Python");
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- exceptions ------------------------------------------------------- */
+
+/* Take the pending exception, normalised, as a new reference.  GIL held. */
+static gss_obj fetch_exception(int *kind)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL)
+        return 0;
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL) {
+        PyException_SetTraceback(value, tb);
+        Py_DECREF(tb);
+    }
+    Py_DECREF(type);
+    *kind = 0;
+    if (PyObject_TypeCheck(value, (PyTypeObject *)PyExc_Exception))
+        *kind |= GSS_EXC_EXCEPTION;
+    if (PyObject_TypeCheck(value, (PyTypeObject *)PyExc_OSError))
+        *kind |= GSS_EXC_OSERROR;
+    return (gss_obj)value;
+}
+
+/* Make exc (stolen) the pending exception.  GIL held. */
+static void raise_exception(gss_obj exc)
+{
+    PyObject *value = (PyObject *)exc;
+    PyObject *type = (PyObject *)Py_TYPE(value);
+    Py_INCREF(type);
+    PyErr_Restore(type, value, PyException_GetTraceback(value));
+}
+
+/* ---- addresses -------------------------------------------------------- */
+
+/* The Python form of a socket address, as the socket module builds it. */
+static PyObject *make_address(const void *sa_, int salen)
+{
+    const struct sockaddr *sa = sa_;
+    char host[INET6_ADDRSTRLEN];
+    if (salen <= 0)
+        Py_RETURN_NONE;
+    switch (sa->sa_family) {
+    case AF_INET: {
+        const struct sockaddr_in *a = sa_;
+        if (inet_ntop(AF_INET, &a->sin_addr, host, sizeof host) == NULL)
+            return PyErr_SetFromErrno(PyExc_OSError);
+        return Py_BuildValue("si", host, ntohs(a->sin_port));
+    }
+    case AF_INET6: {
+        const struct sockaddr_in6 *a = sa_;
+        if (inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host) == NULL)
+            return PyErr_SetFromErrno(PyExc_OSError);
+        return Py_BuildValue("siII", host, ntohs(a->sin6_port),
+                             ntohl(a->sin6_flowinfo), a->sin6_scope_id);
+    }
+    case AF_UNIX: {
+        const struct sockaddr_un *a = sa_;
+        Py_ssize_t n = salen - (Py_ssize_t)offsetof(struct sockaddr_un, sun_path);
+        if (n > 0 && a->sun_path[0] == 0) /* Linux abstract namespace */
+            return PyBytes_FromStringAndSize(a->sun_path, n);
+        if (n <= 0)
+            return PyUnicode_FromString("");
+        return PyUnicode_DecodeFSDefaultAndSize(a->sun_path, strnlen(a->sun_path, n));
+    }
+    }
+    return Py_BuildValue("(iy#)", sa->sa_family, ((const char *)sa_) + 2,
+                         (Py_ssize_t)(salen > 2 ? salen - 2 : 0));
+}
+
+/* ---- callbacks (Go -> Python) ---------------------------------------- */
+
+static gss_obj cb_check_signals(int *kind)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    gss_obj exc = 0;
+    if (PyErr_CheckSignals() < 0)
+        exc = fetch_exception(kind);
+    PyGILState_Release(g);
+    return exc;
+}
+
+/* `a, b = value` with CPython's messages for a bad unpack. */
+static int unpack2(PyObject *value, PyObject **a, PyObject **b)
+{
+    PyObject *it = PyObject_GetIter(value);
+    if (it == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "cannot unpack non-iterable %.200s object",
+                         Py_TYPE(value)->tp_name);
+        }
+        return -1;
+    }
+    PyObject *items[3] = {NULL, NULL, NULL};
+    int n = 0;
+    for (; n < 3; n++) {
+        items[n] = PyIter_Next(it);
+        if (items[n] == NULL)
+            break;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        goto fail;
+    if (n < 2) {
+        PyErr_Format(PyExc_ValueError, "not enough values to unpack (expected 2, got %d)", n);
+        goto fail;
+    }
+    if (n > 2) {
+        PyErr_SetString(PyExc_ValueError, "too many values to unpack (expected 2)");
+        goto fail;
+    }
+    *a = items[0];
+    *b = items[1];
+    return 0;
+fail:
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(items[i]);
+    return -1;
+}
+
+static gss_obj cb_call_hook(gss_obj self, int hook, gss_obj a1, gss_obj a2, gss_obj *result,
+                            gss_obj *result2, int *truth, int *kind)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *args[3] = {(PyObject *)self, (PyObject *)a1, (PyObject *)a2};
+    size_t nargs = 1 + (a1 != 0) + (a2 != 0);
+    gss_obj exc = 0;
+    PyObject *r = PyObject_VectorcallMethod(hook_names[hook], args,
+                                            nargs | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    if (r == NULL)
+        goto error;
+    if (hook == GSS_GET_REQUEST) {
+        PyObject *req, *addr;
+        int rc = unpack2(r, &req, &addr);
+        Py_DECREF(r);
+        if (rc < 0)
+            goto error;
+        *result = (gss_obj)req;
+        *result2 = (gss_obj)addr;
+    } else if (hook == GSS_VERIFY_REQUEST) {
+        int t = PyObject_IsTrue(r);
+        Py_DECREF(r);
+        if (t < 0)
+            goto error;
+        *truth = t;
+    } else if (hook == GSS_HANDLE_TIMEOUT) {
+        *result = (gss_obj)r; /* handle_request() returns it (B7) */
+    } else {
+        Py_DECREF(r);
+    }
+    PyGILState_Release(g);
+    return 0;
+error:
+    exc = fetch_exception(kind);
+    PyGILState_Release(g);
+    return exc;
+}
+
+static gss_obj cb_stream_request(int fd, int family, int sotype, int proto, const void *sa,
+                                 int salen, gss_obj *request, gss_obj *addr, int *kind)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    gss_obj exc = 0;
+    PyObject *a = make_address(sa, salen);
+    PyObject *s = NULL;
+    if (a != NULL)
+        s = PyObject_CallFunction(socket_class, "iiii", family, sotype, proto, fd);
+    if (s == NULL) {
+        Py_XDECREF(a);
+        close(fd);
+        exc = fetch_exception(kind);
+    } else {
+        *request = (gss_obj)s;
+        *addr = (gss_obj)a;
+    }
+    PyGILState_Release(g);
+    return exc;
+}
+
+static gss_obj cb_datagram_request(gss_obj server_socket, const void *data, int n, const void *sa,
+                                   int salen, gss_obj *request, gss_obj *addr, int *kind)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    gss_obj exc = 0;
+    PyObject *a = make_address(sa, salen);
+    PyObject *req = NULL;
+    if (a != NULL)
+        req = Py_BuildValue("(y#O)", (const char *)data, (Py_ssize_t)n, (PyObject *)server_socket);
+    if (req == NULL) {
+        Py_XDECREF(a);
+        exc = fetch_exception(kind);
+    } else {
+        *request = (gss_obj)req;
+        *addr = (gss_obj)a;
+    }
+    PyGILState_Release(g);
+    return exc;
+}
+
+static gss_obj cb_handle_error(gss_obj self, gss_obj request, gss_obj addr, gss_obj exc, int *kind)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *value = (PyObject *)exc;
+    /* handle_error() reads the exception being handled (sys.exc_info(),
+       traceback.print_exc()): make exc that exception for the call. */
+    PyObject *old_t, *old_v, *old_tb;
+    PyErr_GetExcInfo(&old_t, &old_v, &old_tb);
+    Py_INCREF(Py_TYPE(value));
+    PyErr_SetExcInfo((PyObject *)Py_TYPE(value), value, PyException_GetTraceback(value));
+    PyObject *args[3] = {(PyObject *)self, (PyObject *)request, (PyObject *)addr};
+    PyObject *r = PyObject_VectorcallMethod(hook_names[GSS_HANDLE_ERROR], args,
+                                            3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    gss_obj err = 0;
+    if (r == NULL)
+        err = fetch_exception(kind);
+    Py_XDECREF(r);
+    PyErr_SetExcInfo(old_t, old_v, old_tb);
+    PyGILState_Release(g);
+    return err;
+}
+
+static PyObject *flag_name;
+
+static gss_obj cb_shutdown_requested(gss_obj self, int *flag, int *kind)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    gss_obj exc = 0;
+    PyObject *v = PyObject_GetAttr((PyObject *)self, flag_name);
+    int t = v == NULL ? -1 : PyObject_IsTrue(v);
+    Py_XDECREF(v);
+    if (t < 0)
+        exc = fetch_exception(kind);
+    else
+        *flag = t;
+    PyGILState_Release(g);
+    return exc;
+}
+
+static void cb_decref(gss_obj a, gss_obj b, gss_obj c)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    Py_XDECREF((PyObject *)a);
+    Py_XDECREF((PyObject *)b);
+    Py_XDECREF((PyObject *)c);
+    PyGILState_Release(g);
+}
+
+static gss_obj cb_go_error(int errnum, const char *msg, int *kind)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    if (errnum != 0) {
+        errno = errnum;
+        PyErr_SetFromErrno(PyExc_OSError);
+    } else {
+        PyErr_SetString(PyExc_RuntimeError, msg);
+    }
+    gss_obj exc = fetch_exception(kind);
+    PyGILState_Release(g);
+    return exc;
+}
+
+static gss_callbacks callbacks = {
+    .check_signals = cb_check_signals,
+    .call_hook = cb_call_hook,
+    .stream_request = cb_stream_request,
+    .datagram_request = cb_datagram_request,
+    .handle_error = cb_handle_error,
+    .shutdown_requested = cb_shutdown_requested,
+    .decref = cb_decref,
+    .go_error = cb_go_error,
+};
+
+/* ---- entry points (Python -> Go) ------------------------------------- */
+
+static const char *hook_strings[GSS_NHOOKS] = {
+    [GSS_SERVER_BIND] = "server_bind",
+    [GSS_SERVER_ACTIVATE] = "server_activate",
+    [GSS_GET_REQUEST] = "get_request",
+    [GSS_VERIFY_REQUEST] = "verify_request",
+    [GSS_PROCESS_REQUEST] = "process_request",
+    [GSS_FINISH_REQUEST] = "finish_request",
+    [GSS_SHUTDOWN_REQUEST] = "shutdown_request",
+    [GSS_CLOSE_REQUEST] = "close_request",
+    [GSS_HANDLE_ERROR] = "handle_error",
+    [GSS_HANDLE_TIMEOUT] = "handle_timeout",
+    [GSS_SERVICE_ACTIONS] = "service_actions",
+    [GSS_SERVER_CLOSE] = "server_close",
+};
+
+PyObject *gss_py_init(void)
+{
+    static int done = 0;
+    if (done)
+        Py_RETURN_NONE;
+    PyObject *mod = PyImport_ImportModule("socket");
+    if (mod == NULL)
+        return NULL;
+    socket_class = PyObject_GetAttrString(mod, "socket");
+    Py_DECREF(mod);
+    if (socket_class == NULL)
+        return NULL;
+    flag_name = PyUnicode_InternFromString("_BaseServer__shutdown_request");
+    if (flag_name == NULL)
+        return NULL;
+    for (int i = 0; i < GSS_NHOOKS; i++) {
+        hook_names[i] = PyUnicode_InternFromString(hook_strings[i]);
+        if (hook_names[i] == NULL)
+            return NULL;
+    }
+    if (pthread_atfork(NULL, NULL, gss_after_fork_child) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "pthread_atfork failed");
+        return NULL;
+    }
+    GSSInit(&callbacks);
+    done = 1;
+    Py_RETURN_NONE;
+}
+
+/* Finish a call into Go: raise what Go handed back, else return result. */
+static PyObject *finish(gss_obj exc, PyObject *result)
+{
+    if (exc != 0) {
+        Py_XDECREF(result);
+        raise_exception(exc);
+        return NULL;
+    }
+    return result;
+}
+
+static void free_state(PyObject *capsule)
+{
+    long long *h = PyCapsule_GetPointer(capsule, "gosocketserver.state");
+    if (h != NULL && !gss_in_child)
+        GSSFreeState(*h);
+    PyMem_Free(h);
+}
+
+PyObject *gss_py_new_state(void)
+{
+    if (gss_refuse_in_child())
+        return NULL;
+    long long *h = PyMem_Malloc(sizeof *h);
+    if (h == NULL)
+        return PyErr_NoMemory();
+    *h = GSSNewState();
+    PyObject *cap = PyCapsule_New(h, "gosocketserver.state", free_state);
+    if (cap == NULL) {
+        GSSFreeState(*h);
+        PyMem_Free(h);
+    }
+    return cap;
+}
+
+static int state_handle(PyObject *capsule, long long *h)
+{
+    long long *p = PyCapsule_GetPointer(capsule, "gosocketserver.state");
+    if (p == NULL)
+        return -1;
+    *h = *p;
+    return 0;
+}
+
+/* The per-call description of the server that Go needs: which hooks the
+   Python class overrides, and how to get requests without Python. */
+typedef struct {
+    int fd;
+    unsigned long long overrides;
+    int get_mode;
+    int max_packet_size;
+    PyObject *sock;
+    int family, sotype, proto;
+} spec_t;
+
+static int parse_spec(PyObject *spec, spec_t *s)
+{
+    return PyArg_ParseTuple(spec, "iKiiOiii;spec", &s->fd, &s->overrides, &s->get_mode,
+                            &s->max_packet_size, &s->sock, &s->family, &s->sotype, &s->proto)
+               ? 0
+               : -1;
+}
+
+PyObject *gss_py_serve_forever(PyObject *state, PyObject *server, double poll_interval,
+                               PyObject *spec)
+{
+    long long h;
+    spec_t s;
+    if (gss_refuse_in_child() || state_handle(state, &h) < 0 || parse_spec(spec, &s) < 0)
+        return NULL;
+    gss_obj exc;
+    Py_BEGIN_ALLOW_THREADS
+    exc = GSSServeForever(h, (gss_obj)server, poll_interval, s.fd, s.overrides, s.get_mode,
+                          s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto);
+    Py_END_ALLOW_THREADS
+    return finish(exc, Py_NewRef(Py_None));
+}
+
+PyObject *gss_py_handle_request(PyObject *state, PyObject *server, double sock_timeout,
+                                double server_timeout, PyObject *spec)
+{
+    long long h;
+    spec_t s;
+    if (gss_refuse_in_child() || state_handle(state, &h) < 0 || parse_spec(spec, &s) < 0)
+        return NULL;
+    gss_obj exc, result = 0;
+    Py_BEGIN_ALLOW_THREADS
+    exc = GSSHandleRequest(h, (gss_obj)server, sock_timeout, server_timeout, s.fd, s.overrides, s.get_mode,
+                           s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto,
+                           &result);
+    Py_END_ALLOW_THREADS
+    return finish(exc, result ? (PyObject *)result : Py_NewRef(Py_None));
+}
+
+/* ---- the request-thread pool ----------------------------------------- */
+
+PyObject *gss_py_pool_new(void)
+{
+    if (gss_refuse_in_child())
+        return NULL;
+    return PyLong_FromLongLong(GSSPoolNew());
+}
+
+/* Hand a job (any object; a new reference goes to Go) to an idle worker.
+   Returns True if one took it, False if the caller must start a worker. */
+PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job)
+{
+    long long p = PyLong_AsLongLong(pool);
+    if ((p == -1 && PyErr_Occurred()) || gss_refuse_in_child())
+        return NULL;
+    Py_INCREF(job);
+    int taken;
+    Py_BEGIN_ALLOW_THREADS
+    taken = GSSPoolSubmit(p, (gss_obj)job);
+    Py_END_ALLOW_THREADS
+    if (!taken)
+        Py_DECREF(job);
+    return PyBool_FromLong(taken);
+}
+
+/* Called by a worker thread: wait up to idle seconds for a job.  Returns
+   the job (the reference Go held), or None when the pool is closed or the
+   wait timed out.  PyErr_CheckSignals is not needed: workers never run on
+   the main thread. */
+PyObject *gss_py_pool_next(PyObject *pool, double idle)
+{
+    long long p = PyLong_AsLongLong(pool);
+    if ((p == -1 && PyErr_Occurred()) || gss_refuse_in_child())
+        return NULL;
+    gss_obj job;
+    Py_BEGIN_ALLOW_THREADS
+    job = GSSPoolNext(p, idle);
+    Py_END_ALLOW_THREADS
+    return job ? (PyObject *)job : Py_NewRef(Py_None);
+}
+
+/* Close the pool: idle workers return None from pool_next, and
+   pool_submit refuses from now on. */
+PyObject *gss_py_pool_close(PyObject *pool)
+{
+    long long p = PyLong_AsLongLong(pool);
+    if ((p == -1 && PyErr_Occurred()) || gss_refuse_in_child())
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    GSSPoolClose(p);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}

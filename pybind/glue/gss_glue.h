@@ -1,0 +1,21 @@
+/* The functions of the _gosocketserver module, implemented in gss_glue.c
+   and wrapped by the code pybindgen generates (pybind/tooling/gen_module.py).
+   Each returns a new reference, or NULL with a Python exception set.
+   A number of seconds is NaN for None. */
+#ifndef GSS_GLUE_H
+#define GSS_GLUE_H
+
+#include <Python.h>
+
+PyObject *gss_py_init(void);
+PyObject *gss_py_new_state(void);
+PyObject *gss_py_serve_forever(PyObject *state, PyObject *server, double poll_interval,
+                               PyObject *spec);
+PyObject *gss_py_handle_request(PyObject *state, PyObject *server, double sock_timeout,
+                                double server_timeout, PyObject *spec);
+PyObject *gss_py_pool_new(void);
+PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job);
+PyObject *gss_py_pool_next(PyObject *pool, double idle);
+PyObject *gss_py_pool_close(PyObject *pool);
+
+#endif

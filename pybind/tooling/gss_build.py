@@ -1,0 +1,84 @@
+"""Build the _gosocketserver extension.
+
+Three steps, all into a build directory (nothing generated is committed):
+
+1. ``go build -buildmode=c-archive`` of pybind/capi, giving
+   libgosocketserver.a and its header;
+2. pybindgen generates the module's C source (gen_module.py);
+3. the generated source and the hand-written glue are compiled and linked
+   with the archive into one self-contained extension module.
+
+Used two ways: ``python pybind/tooling/gss_build.py`` builds the module
+into pybind/ for development (``make``), and the setuptools command
+``BuildExt`` below runs the same steps for ``pip install .``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from setuptools import Distribution, Extension
+from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PYBIND = os.path.join(ROOT, "pybind")
+NAME = "_gosocketserver"
+
+
+def prepare(ext: Extension, build_temp: str) -> None:
+    """Run steps 1 and 2 and point *ext* at their output."""
+    out = os.path.abspath(os.path.join(build_temp, "gosocketserver"))
+    os.makedirs(out, exist_ok=True)
+    archive = os.path.join(out, "libgosocketserver.a")
+    subprocess.run(
+        ["go", "build", "-buildmode=c-archive", "-o", archive, "./pybind/capi"],
+        cwd=ROOT,
+        check=True,
+    )
+    generated = os.path.join(out, NAME + ".c")
+    subprocess.run(
+        [sys.executable, os.path.join(PYBIND, "tooling", "gen_module.py"), generated],
+        check=True,
+    )
+    ext.sources = [generated, os.path.join(PYBIND, "glue", "gss_glue.c")]
+    ext.include_dirs = [out, os.path.join(PYBIND, "glue"), os.path.join(PYBIND, "capi")]
+    ext.extra_objects = [archive]
+    ext.libraries = ["pthread"]
+    ext.depends = [archive]
+
+
+class BuildExt(build_ext):
+    """build_ext that first builds the Go archive and the pybindgen source."""
+
+    def build_extension(self, ext: Any) -> None:
+        if ext.name.endswith(NAME):
+            prepare(ext, self.build_temp)
+        super().build_extension(ext)
+
+
+class BuildPy(build_py):
+    """build_py that also ships pyref, which the Go-backed module builds on."""
+
+    def run(self) -> None:
+        super().run()
+        target = os.path.join(self.build_lib, "gopy_socketserver", "_pyref_socketserver.py")
+        self.copy_file(os.path.join(ROOT, "pyref", "socketserver.py"), target)
+
+
+def main() -> int:
+    """Build the module in place, into pybind/."""
+    dist = Distribution({"name": "gopy-socketserver", "ext_modules": [Extension(NAME, [])]})
+    cmd = BuildExt(dist)
+    cmd.build_lib = PYBIND
+    cmd.build_temp = os.path.join(ROOT, "build")
+    cmd.ensure_finalized()
+    cmd.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
