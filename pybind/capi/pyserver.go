@@ -77,8 +77,8 @@ type pyRequest struct {
 // pyAddr is a client address: a Python object (a tuple or a str).
 type pyAddr struct{ obj C.gss_obj }
 
-func (pyAddr) Network() string  { return "python" }
-func (pyAddr) String() string   { return "<python address>" }
+func (pyAddr) Network() string   { return "python" }
+func (pyAddr) String() string    { return "<python address>" }
 func objOf(a net.Addr) C.gss_obj { p, _ := a.(pyAddr); return p.obj }
 func reqOf(r server.Request) pyRequest {
 	p, _ := r.(pyRequest)

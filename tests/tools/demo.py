@@ -1,10 +1,11 @@
 """`make demo`: show each socketserver implementation serving real clients.
 
 For every implementation (the interpreter's stdlib module as the baseline,
-pyref, and the Go-backed module of pybind/), it starts servers on loopback and drives them with real
-sockets: several concurrent clients on a threading TCP line-echo server, a
-datagram on a UDP echo server, a Unix stream echo, a handler error reaching
-handle_error, and a graceful shutdown.  Everything it prints was observed.
+pyref, and the Go-backed module of pybind/), it starts servers on loopback
+and drives them with real sockets: several concurrent clients on a threading
+TCP line-echo server, a datagram on a UDP echo server, a Unix stream echo, a
+handler error reaching handle_error, and a graceful shutdown.  Everything it
+prints was observed.
 """
 
 from __future__ import annotations
