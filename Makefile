@@ -20,7 +20,7 @@ EXT_SUFFIX  := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_confi
 EXT         := pybind/_gosocketserver$(EXT_SUFFIX)
 EXT_DEPS    := $(GO_SOURCES) $(wildcard pybind/capi/*.[ch] pybind/glue/*.[ch] pybind/tooling/*.py) go.mod go.sum
 
-.PHONY: all venv ext test lint typecheck go-check go-test pytest conformance demo clean
+.PHONY: all venv ext test lint typecheck go-check go-test pytest conformance pip-install-check demo clean
 
 all: test
 
@@ -78,7 +78,11 @@ pytest: venv $(EXT)
 conformance: venv $(EXT)
 	bash tests/tools/conformance.sh $(PY) $(SHARED) pyref/socketserver.py pybind/socketserver.py
 
-test: lint typecheck go-check go-test pytest conformance
+# `pip install .` in a fresh venv gives a working drop-in.
+pip-install-check:
+	bash tests/tools/pip_install_check.sh $(PYTHON)
+
+test: lint typecheck go-check go-test pytest conformance pip-install-check
 	@echo "make test: all checks passed"
 
 # --- demo -------------------------------------------------------------------
