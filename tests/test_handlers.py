@@ -8,6 +8,7 @@ import io
 import signal
 import socket
 import threading
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -314,28 +315,48 @@ def test_socket_writer_close_leaves_the_socket(ss: types.ModuleType) -> None:
 
 @pytest.mark.features("I11")
 def test_socket_writer_write_survives_signals(ss: types.ModuleType) -> None:
-    # As CPython's test_write: a large write while signals interrupt the
-    # sender is not truncated (sendall retries after EINTR).
-    size = 4 * 1024 * 1024
+    # As CPython's test_write: a large write interrupted by signals is not
+    # truncated (sendall retries after EINTR).  The reader holds back until
+    # the blocked sender has run the signal handler a few times, which proves
+    # the write really was interrupted.
+    size = 2 * 1024 * 1024  # far more than the socket buffers hold
     payload = bytes(range(256)) * (size // 256)
     received: list[bytes] = []
-    signals = [0]
+    handled = threading.Semaphore(0)
+    writing = threading.Event()
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
 
-    def count(signum: int, frame: Any) -> None:
-        signals[0] += 1
+    def on_signal(signum: int, frame: Any) -> None:
+        handled.release()
 
-    with support.tcp_pair() as (accepted, client):
-        accepted.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        reader = support.start_thread(lambda: received.append(support.recv_all(client)))
-        previous = signal.signal(signal.SIGALRM, count)
-        signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
-        try:
-            written = ss._SocketWriter(accepted).write(payload)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
-            signal.signal(signal.SIGALRM, previous)
-        accepted.shutdown(socket.SHUT_WR)
-        reader.join(support.TIMEOUT)
+    def read() -> None:
+        for _ in range(5):
+            handled.acquire(timeout=support.TIMEOUT)
+        received.append(support.recv_all(client))
+
+    def interrupt() -> None:
+        while writing.is_set():
+            signal.pthread_kill(main, signal.SIGUSR1)
+            time.sleep(0.001)
+
+    previous = signal.signal(signal.SIGUSR1, on_signal)
+    try:
+        with support.tcp_pair() as (accepted, client):
+            accepted.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            reader = support.start_thread(read)
+            writing.set()
+            killer = support.start_thread(interrupt)
+            try:
+                written = ss._SocketWriter(accepted).write(payload)
+            finally:
+                writing.clear()
+                killer.join(support.TIMEOUT)
+            accepted.shutdown(socket.SHUT_WR)
+            reader.join(support.TIMEOUT)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
     assert written == size
     assert received == [payload]
 
