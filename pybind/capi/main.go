@@ -25,7 +25,9 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/cgo"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -51,11 +53,28 @@ func GSSNewState() C.longlong {
 	s.Self = s
 	s.CheckSignals = checkSignals
 	s.WaitReadable = s.waitReadable
+	liveStates.Add(1)
 	return C.longlong(cgo.NewHandle(s))
 }
 
 //export GSSFreeState
-func GSSFreeState(h C.longlong) { cgo.Handle(h).Delete() }
+func GSSFreeState(h C.longlong) {
+	cgo.Handle(h).Delete()
+	liveStates.Add(-1)
+}
+
+// Live handles, for GSSStats.
+var liveStates, livePools atomic.Int64
+
+// GSSStats reports the goroutines and the live server states and pools, so
+// tests can show that serving leaves nothing behind.
+//
+//export GSSStats
+func GSSStats(goroutines, states, pools *C.longlong) {
+	*goroutines = C.longlong(runtime.NumGoroutine())
+	*states = C.longlong(liveStates.Load())
+	*pools = C.longlong(livePools.Load())
+}
 
 func stateOf(h C.longlong) *pyServer { return cgo.Handle(h).Value().(*pyServer) }
 

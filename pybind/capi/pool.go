@@ -34,7 +34,17 @@ type pool struct {
 //export GSSPoolNew
 func GSSPoolNew() C.longlong {
 	p := &pool{jobs: make(chan C.gss_obj), closed: make(chan struct{})}
+	livePools.Add(1)
 	return C.longlong(cgo.NewHandle(p))
+}
+
+// GSSPoolFree releases the handle once no worker can use it any more.
+//
+//export GSSPoolFree
+func GSSPoolFree(h C.longlong) {
+	GSSPoolClose(h)
+	cgo.Handle(h).Delete()
+	livePools.Add(-1)
 }
 
 func poolOf(h C.longlong) *pool { return cgo.Handle(h).Value().(*pool) }

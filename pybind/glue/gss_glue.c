@@ -465,19 +465,56 @@ PyObject *gss_py_handle_request(PyObject *state, PyObject *server, double sock_t
 
 /* ---- the request-thread pool ----------------------------------------- */
 
+/* A pool is a capsule: when the last reference goes (the server's state
+   and every worker hold one), the Go handle is freed. */
+static void free_pool(PyObject *capsule)
+{
+    long long *h = PyCapsule_GetPointer(capsule, "gosocketserver.pool");
+    if (h != NULL && !gss_in_child)
+        GSSPoolFree(*h);
+    PyMem_Free(h);
+}
+
 PyObject *gss_py_pool_new(void)
 {
     if (gss_refuse_in_child())
         return NULL;
-    return PyLong_FromLongLong(GSSPoolNew());
+    long long *h = PyMem_Malloc(sizeof *h);
+    if (h == NULL)
+        return PyErr_NoMemory();
+    *h = GSSPoolNew();
+    PyObject *cap = PyCapsule_New(h, "gosocketserver.pool", free_pool);
+    if (cap == NULL) {
+        GSSPoolFree(*h);
+        PyMem_Free(h);
+    }
+    return cap;
+}
+
+static int pool_handle(PyObject *capsule, long long *h)
+{
+    long long *p = PyCapsule_GetPointer(capsule, "gosocketserver.pool");
+    if (p == NULL)
+        return -1;
+    *h = *p;
+    return 0;
+}
+
+PyObject *gss_py_stats(void)
+{
+    if (gss_refuse_in_child())
+        return NULL;
+    long long goroutines, states, pools;
+    GSSStats(&goroutines, &states, &pools);
+    return Py_BuildValue("{sLsLsL}", "goroutines", goroutines, "states", states, "pools", pools);
 }
 
 /* Hand a job (any object; a new reference goes to Go) to an idle worker.
    Returns True if one took it, False if the caller must start a worker. */
 PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job)
 {
-    long long p = PyLong_AsLongLong(pool);
-    if ((p == -1 && PyErr_Occurred()) || gss_refuse_in_child())
+    long long p;
+    if (gss_refuse_in_child() || pool_handle(pool, &p) < 0)
         return NULL;
     Py_INCREF(job);
     int taken;
@@ -495,8 +532,8 @@ PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job)
    the main thread. */
 PyObject *gss_py_pool_next(PyObject *pool, double idle)
 {
-    long long p = PyLong_AsLongLong(pool);
-    if ((p == -1 && PyErr_Occurred()) || gss_refuse_in_child())
+    long long p;
+    if (gss_refuse_in_child() || pool_handle(pool, &p) < 0)
         return NULL;
     gss_obj job;
     Py_BEGIN_ALLOW_THREADS
@@ -509,8 +546,8 @@ PyObject *gss_py_pool_next(PyObject *pool, double idle)
    pool_submit refuses from now on. */
 PyObject *gss_py_pool_close(PyObject *pool)
 {
-    long long p = PyLong_AsLongLong(pool);
-    if ((p == -1 && PyErr_Occurred()) || gss_refuse_in_child())
+    long long p;
+    if (gss_refuse_in_child() || pool_handle(pool, &p) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     GSSPoolClose(p);

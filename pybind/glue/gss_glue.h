@@ -17,5 +17,6 @@ PyObject *gss_py_pool_new(void);
 PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job);
 PyObject *gss_py_pool_next(PyObject *pool, double idle);
 PyObject *gss_py_pool_close(PyObject *pool);
+PyObject *gss_py_stats(void);
 
 #endif

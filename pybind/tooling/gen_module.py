@@ -45,6 +45,7 @@ def build() -> Module:
         ("pool_submit", "gss_py_pool_submit", [obj("pool"), obj("job")]),
         ("pool_next", "gss_py_pool_next", [obj("pool"), param("double", "idle")]),
         ("pool_close", "gss_py_pool_close", [obj("pool")]),
+        ("stats", "gss_py_stats", []),
     ]
     for name, c_name, params in functions:
         mod.add_function(c_name, result, params, custom_name=name)
