@@ -171,8 +171,8 @@ func TestChildExitStatus_E8_J2(t *testing.T) {
 	}
 }
 
-// E9 (bpo-31151): ServerClose waits for every child; active_children is
-// empty afterwards; J3: the socket is closed first.
+// E9, J4 (bpo-31151): ServerClose waits for every child; active_children
+// is empty afterwards; J3: the socket is closed first.
 func TestServerCloseWaitsForChildren_E9_J3(t *testing.T) {
 	s, err := forking.NewTCPServer("127.0.0.1:0", echoH)
 	if err != nil {

@@ -31,13 +31,19 @@ const DefaultMaxChildren = 40
 //
 // The default, ReExec, re-executes the current program. gopy passes its
 // runtime's os.fork; the bindings fork in C and run the child in Python.
+//
+// CPython: Lib/socketserver.py:617 ForkingMixIn.process_request (os.fork)
 type ForkFunc func(srv server.Server, req server.Request, clientAddress net.Addr) (pid int, err error)
 
 // WaitFunc is waitpid(2): it returns the reaped pid (0 for a running child
 // with WNOHANG) and its status. Errors are errnos (ECHILD: no such child).
+//
+// CPython: Lib/socketserver.py:579 ForkingMixIn.collect_children (os.waitpid)
 type WaitFunc func(pid, options int) (wpid int, status syscall.WaitStatus, err error)
 
 // Wait4 is the default WaitFunc: wait4(2), retried on EINTR (PEP 475).
+//
+// CPython: Lib/socketserver.py:579 ForkingMixIn.collect_children (os.waitpid)
 func Wait4(pid, options int) (int, syscall.WaitStatus, error) {
 	for {
 		var ws unix.WaitStatus
@@ -70,6 +76,8 @@ type Mixin struct {
 
 // NewMixin returns a Mixin with CPython's defaults: MaxChildren 40,
 // BlockOnClose true.
+//
+// CPython: Lib/socketserver.py:557 ForkingMixIn
 func NewMixin() Mixin { return Mixin{MaxChildren: DefaultMaxChildren, BlockOnClose: true} }
 
 func (m *Mixin) wait(pid, options int) (int, error) {
@@ -192,7 +200,7 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 // last. It returns the exit status; the caller exits with it and never
 // returns to the serve loop.
 //
-// CPython: Lib/socketserver.py:625 ForkingMixIn.process_request (child)
+// CPython: Lib/socketserver.py:615 ForkingMixIn.process_request (the child branch)
 func ChildProcess(srv server.Server, req server.Request, clientAddress net.Addr) int {
 	status := 1
 	err := server.Recover(func() error { return srv.FinishRequest(req, clientAddress) })
@@ -217,6 +225,8 @@ func (m *Mixin) ServerClose(super func() error) error {
 
 // Drain waits until every child has been reaped, or ctx ends
 // (server.Drainer, for ShutdownContext).
+//
+// CPython: none (Go addition)
 func (m *Mixin) Drain(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()

@@ -22,6 +22,8 @@ const childFD = 3
 
 // ErrNotRegistered is returned by ReExec when the server's RequestHandler
 // did not come from Register: the child could not find it.
+//
+// CPython: none (Go addition)
 var ErrNotRegistered = errors.New("forking: RequestHandler not registered with forking.Register; the re-executed child cannot find it")
 
 var registry sync.Map // name -> server.Handler
@@ -39,6 +41,8 @@ func (r *registered) ServeRequest(req server.Request, addr net.Addr, srv server.
 // handler to give the server. Register must run in the child before
 // RunChild looks it up: call it from a package-level variable or init, or
 // in main before RunChild.
+//
+// CPython: none (Go addition)
 func Register(name string, h server.Handler) server.Handler {
 	registry.Store(name, h)
 	return &registered{name: name, h: h}
@@ -93,6 +97,8 @@ type filenoer interface{ Fileno() int }
 // socket. Hooks overridden on the parent's server are not available in the
 // child; the child uses the kind's own hooks (stream: shutdown(SHUT_WR) and
 // close; datagram: nothing) and the default HandleError on its stderr.
+//
+// CPython: Lib/socketserver.py:617 ForkingMixIn.process_request (os.fork)
 func ReExec(srv server.Server, req server.Request, clientAddress net.Addr) (int, error) {
 	b := srv.Base()
 	reg, ok := b.RequestHandler.(*registered)
@@ -143,12 +149,16 @@ func ReExec(srv server.Server, req server.Request, clientAddress net.Addr) (int,
 }
 
 // IsChild reports whether this process is a child started by ReExec.
+//
+// CPython: none (Go addition)
 func IsChild() bool { return os.Getenv(childEnv) != "" }
 
 // RunChild must be called early in main (and in TestMain) of a program
 // whose forking servers use ReExec. In a child started by ReExec it handles
 // the request and exits the process with CPython's status (0 success, 1
 // error); otherwise it returns at once.
+//
+// CPython: Lib/socketserver.py:615 ForkingMixIn.process_request (the child branch)
 func RunChild() {
 	spec := os.Getenv(childEnv)
 	if spec == "" {

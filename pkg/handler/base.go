@@ -34,6 +34,8 @@ type BaseRequestHandler struct {
 }
 
 // Base returns h.
+//
+// CPython: none (Go addition)
 func (h *BaseRequestHandler) Base() *BaseRequestHandler { return h }
 
 // Setup does nothing (I2).
@@ -83,12 +85,16 @@ func Run(h RequestHandler, req server.Request, clientAddress net.Addr, srv serve
 type Class func() RequestHandler
 
 // ServeRequest creates a handler with c and runs it.
+//
+// CPython: Lib/socketserver.py:362 BaseServer.finish_request
 func (c Class) ServeRequest(req server.Request, clientAddress net.Addr, srv server.Server) error {
 	return Run(c(), req, clientAddress, srv)
 }
 
 // For returns the Class that allocates a zero T per request:
 // handler.For[EchoHandler]().
+//
+// CPython: Lib/socketserver.py:362 BaseServer.finish_request
 func For[T any, PT interface {
 	*T
 	RequestHandler

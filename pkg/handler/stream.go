@@ -9,15 +9,21 @@ import (
 
 // DefaultBufferSize is the buffer size of a buffered Rfile (Python's
 // io.DEFAULT_BUFFER_SIZE), used when RBufSize is 0 or -1 (I3).
+//
+// CPython: Lib/socketserver.py:799 StreamRequestHandler.rbufsize
 const DefaultBufferSize = 8192
 
 // Unbuffered is the RBufSize that selects an unbuffered Rfile (Python's
 // rbufsize = 0): every read goes straight to the connection and line reads
 // take one byte at a time, so nothing is read ahead.
+//
+// CPython: Lib/socketserver.py:799 StreamRequestHandler.rbufsize
 const Unbuffered = -2
 
 // Reader is the type of StreamRequestHandler.Rfile (Python's
 // makefile('rb', rbufsize)).
+//
+// CPython: Lib/socketserver.py:816 StreamRequestHandler.setup (rfile)
 type Reader interface {
 	io.Reader
 	io.ByteReader
@@ -30,6 +36,8 @@ type Reader interface {
 }
 
 // Writer is the type of StreamRequestHandler.Wfile.
+//
+// CPython: Lib/socketserver.py:817 StreamRequestHandler.setup (wfile)
 type Writer interface {
 	io.Writer
 	Flush() error
@@ -159,12 +167,18 @@ func (w *SocketWriter) Writable() bool { return true }
 func (w *SocketWriter) Fileno() int { return w.Conn.Fileno() }
 
 // Flush does nothing: nothing is buffered.
+//
+// CPython: Lib/socketserver.py:833 _SocketWriter
 func (w *SocketWriter) Flush() error { return nil }
 
 // Close marks w closed without touching the connection.
+//
+// CPython: Lib/socketserver.py:833 _SocketWriter
 func (w *SocketWriter) Close() error { w.closed = true; return nil }
 
 // Closed reports whether Close was called.
+//
+// CPython: Lib/socketserver.py:833 _SocketWriter
 func (w *SocketWriter) Closed() bool { return w.closed }
 
 type bufReader struct {

@@ -14,6 +14,8 @@ import (
 // "host:port" for the IP kinds (network "tcp" or "udp"), a path for the Unix
 // kinds ("unix" or "unixgram"). It returns the address and the address
 // family it needs (AF_INET6 for an IPv6 host, AF_INET otherwise, AF_UNIX).
+//
+// CPython: Lib/socketserver.py:450 TCPServer.__init__ (server_address)
 func ResolveAddress(network, address string) (net.Addr, int, error) {
 	switch network {
 	case "tcp", "udp":
@@ -138,6 +140,8 @@ func fromSockaddr(sa unix.Sockaddr, sotype int) net.Addr {
 // in HandleError's banner (B16): ('127.0.0.1', 47832) for IPv4,
 // ('::1', 47832, 0, 0) for IPv6, the path for a Unix address, None for nil.
 // Other net.Addr types print their String().
+//
+// CPython: Lib/socketserver.py:372 BaseServer.handle_error
 func FormatAddress(addr net.Addr) string {
 	var ip net.IP
 	var port int

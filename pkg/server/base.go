@@ -23,9 +23,13 @@ type Handler interface {
 }
 
 // HandlerFunc adapts a function to Handler.
+//
+// CPython: Lib/socketserver.py:206 BaseServer.__init__ (RequestHandlerClass)
 type HandlerFunc func(req Request, clientAddress net.Addr, srv Server) error
 
 // ServeRequest calls f.
+//
+// CPython: Lib/socketserver.py:362 BaseServer.finish_request
 func (f HandlerFunc) ServeRequest(req Request, clientAddress net.Addr, srv Server) error {
 	return f(req, clientAddress, srv)
 }
@@ -37,6 +41,8 @@ func (f HandlerFunc) ServeRequest(req Request, clientAddress net.Addr, srv Serve
 //
 // Every hook returns an error because a Python override may raise: an error
 // is an Exception unless IsBaseException says otherwise.
+//
+// CPython: Lib/socketserver.py:155 BaseServer
 type Server interface {
 	// Base returns the embedded BaseServer (state and the Self pointer).
 	Base() *BaseServer
@@ -71,12 +77,16 @@ type Server interface {
 // Drainer is implemented by servers that run requests concurrently
 // (threading, forking); ShutdownContext calls Drain to wait for in-flight
 // requests.
+//
+// CPython: none (Go addition)
 type Drainer interface {
 	Drain(ctx context.Context) error
 }
 
 // SocketHolder is implemented by servers that own a Socket; HandleRequest
 // reads the socket's timeout through it (B7).
+//
+// CPython: Lib/socketserver.py:283 BaseServer.handle_request (self.socket)
 type SocketHolder interface {
 	ServerSocket() Socket
 }
@@ -126,6 +136,8 @@ func (s *BaseServer) Init(address net.Addr, h Handler) {
 }
 
 // Base returns s.
+//
+// CPython: none (Go addition)
 func (s *BaseServer) Base() *BaseServer { return s }
 
 func (s *BaseServer) self() Server {
@@ -238,6 +250,8 @@ func (s *BaseServer) HandleError(req Request, clientAddress net.Addr, err error)
 
 // FormatError renders err as HandleError prints it (the traceback's place):
 // the error text, and a panic's stack, ending in a newline.
+//
+// CPython: Lib/socketserver.py:372 BaseServer.handle_error
 func FormatError(err error) string {
 	if err == nil {
 		return "NoneType: None\n"
@@ -330,6 +344,8 @@ func (s *BaseServer) Shutdown() {
 // of concurrent servers to finish (Drainer). It returns ctx.Err() if ctx
 // ends first. Unlike Shutdown it never blocks when no loop is running and
 // then leaves the shutdown flag untouched.
+//
+// CPython: none (Go addition), like net/http's Server.Shutdown
 func (s *BaseServer) ShutdownContext(ctx context.Context) error {
 	s.mu.Lock()
 	running := s.serving > 0

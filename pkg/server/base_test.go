@@ -145,7 +145,8 @@ func TestOverrideWithSuperCallOrder_J1(t *testing.T) {
 	}
 }
 
-// B8: error routing from ProcessRequest, table-driven.
+// B8, B11: error routing from ProcessRequest, table-driven; the failing
+// handler reaches ShutdownRequest through the error path (B11: no finally).
 func TestHandleRequestErrorRouting_B8(t *testing.T) {
 	boom := errors.New("boom")
 	cases := []struct {
@@ -577,14 +578,15 @@ func TestServeForeverPropagatesSystemExit_B4_J2(t *testing.T) {
 	s.Shutdown()
 }
 
-// B17: Close calls ServerClose; fileno is -1 afterwards (test_context_manager).
+// B17, C9, C10, J4: Close calls ServerClose; Fileno is the socket's fd and
+// -1 afterwards (test_context_manager).
 func TestCloseIsExit_B17_C9(t *testing.T) {
 	s, err := server.NewTCPServer("127.0.0.1:0", echoLine)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Fileno() < 0 {
-		t.Fatal("no fd")
+	if s.Fileno() < 0 || s.Fileno() != s.Socket.Fileno() {
+		t.Fatal("fileno is not the socket's (C10)")
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -661,5 +663,33 @@ func TestShutdownContext(t *testing.T) {
 	// With no loop running it returns at once and leaves the flag clear.
 	if err := s.ShutdownContext(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A9: waiting for requests uses poll(2): no descriptor is added while
+// ServeForever or HandleRequest waits.
+func TestReadinessWaitAddsNoFD_A9(t *testing.T) {
+	s, err := server.NewTCPServer("127.0.0.1:0", echoLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ServerClose()
+	before := countFDs(t)
+	var during []int
+	s.WaitReadable = func(fd int, to server.Timeout) (bool, error) {
+		during = append(during, countFDs(t))
+		return server.PollReadable(fd, to, nil)
+	}
+	s.Timeout = server.After(30 * time.Millisecond)
+	if err := s.HandleRequest(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range during {
+		if n > before {
+			t.Fatalf("descriptors during the wait: %d, before: %d", n, before)
+		}
+	}
+	if len(during) == 0 {
+		t.Fatal("wait not observed")
 	}
 }

@@ -18,6 +18,8 @@ import (
 //
 // The bindings wrap a Python BaseException in a Go error implementing this
 // interface. Detection uses errors.As, so wrapped errors keep the path.
+//
+// CPython: Lib/socketserver.py:322 BaseServer._handle_request_noblock (bare except)
 type BaseException interface {
 	error
 	BaseException()
@@ -25,17 +27,22 @@ type BaseException interface {
 
 // IsBaseException reports whether err (or an error it wraps) is a
 // BaseException.
+//
+// CPython: Lib/socketserver.py:322 BaseServer._handle_request_noblock (bare except)
 func IsBaseException(err error) bool {
 	var be BaseException
 	return errors.As(err, &be)
 }
 
 // SystemExit models Python's SystemExit.
+//
+// CPython: Lib/socketserver.py:322 BaseServer._handle_request_noblock (bare except)
 type SystemExit struct {
 	// Code is the exit code or message (Python's SystemExit.code).
 	Code any
 }
 
+// CPython: none (Go addition)
 func (e *SystemExit) Error() string {
 	if e.Code == nil {
 		return "SystemExit"
@@ -44,26 +51,38 @@ func (e *SystemExit) Error() string {
 }
 
 // BaseException marks SystemExit as a BaseException.
+//
+// CPython: none (Go addition)
 func (*SystemExit) BaseException() {}
 
 // KeyboardInterrupt models Python's KeyboardInterrupt.
+//
+// CPython: Lib/socketserver.py:322 BaseServer._handle_request_noblock (bare except)
 type KeyboardInterrupt struct{}
 
+// CPython: none (Go addition)
 func (*KeyboardInterrupt) Error() string { return "KeyboardInterrupt" }
 
 // BaseException marks KeyboardInterrupt as a BaseException.
+//
+// CPython: none (Go addition)
 func (*KeyboardInterrupt) BaseException() {}
 
 // PanicError is a recovered panic from a request handler or hook, routed
 // like a Python Exception (to HandleError).
+//
+// CPython: Lib/socketserver.py:319 BaseServer._handle_request_noblock (except Exception)
 type PanicError struct {
 	Value any
 	Stack []byte
 }
 
+// CPython: none (Go addition)
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // Unwrap returns the panic value if it is an error.
+//
+// CPython: none (Go addition)
 func (e *PanicError) Unwrap() error {
 	if err, ok := e.Value.(error); ok {
 		return err
@@ -74,6 +93,8 @@ func (e *PanicError) Unwrap() error {
 // Recover runs f and converts a panic into a *PanicError. A panic whose value
 // is a BaseException keeps that value, so it still takes the BaseException
 // path.
+//
+// CPython: Lib/socketserver.py:319 BaseServer._handle_request_noblock (except Exception)
 func Recover(f func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -105,6 +126,8 @@ var (
 // OSError marks an error as Python's OSError for the purpose of B8 (an
 // OSError from GetRequest is swallowed). The bindings implement it on the
 // errors that wrap Python OSErrors.
+//
+// CPython: Lib/socketserver.py:314 BaseServer._handle_request_noblock (except OSError)
 type OSError interface {
 	error
 	OSError() bool
@@ -113,6 +136,8 @@ type OSError interface {
 // IsOSError reports whether err is an operating-system error: a
 // syscall.Errno, *os.SyscallError, *os.PathError, *net.OpError, a timeout,
 // a use of a closed socket, or an error implementing OSError that says so.
+//
+// CPython: Lib/socketserver.py:314 BaseServer._handle_request_noblock (except OSError)
 func IsOSError(err error) bool {
 	if err == nil || IsBaseException(err) {
 		return false

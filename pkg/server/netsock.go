@@ -34,6 +34,8 @@ func (timeoutError) Is(e error) bool { return e == os.ErrDeadlineExceeded }
 // ErrTimeout is the error of a socket operation that exceeded the socket's
 // timeout (CPython: TimeoutError "timed out"). errors.Is(ErrTimeout,
 // os.ErrDeadlineExceeded) holds.
+//
+// CPython: Lib/socketserver.py:283 BaseServer.handle_request (socket.gettimeout)
 var ErrTimeout error = timeoutError{}
 
 // NewSocket is the default SocketFactory: a native socket created with
@@ -41,6 +43,8 @@ var ErrTimeout error = timeoutError{}
 // accepted from with raw system calls so that options, backlog, errors and
 // getsockname are exactly the kernel's. Accepted connections are
 // non-blocking and netpoller-backed (see Conn).
+//
+// CPython: Lib/socketserver.py:453 TCPServer.__init__ (socket.socket)
 func NewSocket(family, sotype int) (Socket, error) {
 	fd, err := unix.Socket(family, sotype|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -52,6 +56,8 @@ func NewSocket(family, sotype int) (Socket, error) {
 // SocketFromFD wraps an existing socket descriptor (which it then owns) as a
 // native Socket. The bindings use it for Python sockets passed by fd, the
 // forking child for the inherited server socket.
+//
+// CPython: Lib/socketserver.py:453 TCPServer.__init__ (socket.socket)
 func SocketFromFD(fd, family, sotype int) Socket { return newSysSocket(fd, family, sotype) }
 
 type sysSocket struct {
@@ -235,6 +241,8 @@ type conn struct {
 
 // ConnFromFD wraps a connected stream socket descriptor (which it then owns)
 // as a native Conn. The descriptor is switched to non-blocking mode.
+//
+// CPython: Lib/socketserver.py:511 TCPServer.get_request (socket.accept)
 func ConnFromFD(fd, family int) (Conn, error) {
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, &osError{op: "fcntl", err: err}

@@ -15,7 +15,7 @@ import (
 // and is returned (the bindings run PyErr_CheckSignals there); otherwise the
 // wait resumes with the remaining time (PEP 475).
 //
-// CPython: Lib/socketserver.py:149 _ServerSelector
+// CPython: Lib/socketserver.py:150 _ServerSelector
 func PollReadable(fd int, timeout Timeout, checkSignals func() error) (bool, error) {
 	if fd < 0 {
 		return false, ErrBadFileno

@@ -17,7 +17,7 @@ type Request = any
 // socket object. TCPServer.Socket holds one and may be replaced at any time
 // (http.server's HTTPSServer does that after activation).
 //
-// CPython: Lib/socketserver.py:456 TCPServer.__init__ (self.socket)
+// CPython: Lib/socketserver.py:453 TCPServer.__init__ (self.socket)
 type Socket interface {
 	// Fileno returns the descriptor, or -1 once closed (C9, C10).
 	Fileno() int
@@ -48,6 +48,8 @@ type Socket interface {
 
 // Conn is an accepted stream connection, CPython's request socket for
 // stream servers.
+//
+// CPython: Lib/socketserver.py:511 TCPServer.get_request (the accepted socket)
 type Conn interface {
 	io.Reader
 	io.Writer

@@ -8,6 +8,8 @@ import (
 
 // DefaultRequestQueueSize is the listen backlog, CPython's
 // request_queue_size (C3).
+//
+// CPython: Lib/socketserver.py:444 TCPServer.request_queue_size
 const DefaultRequestQueueSize = 5
 
 // TCPServer is a synchronous stream server (C). UDPServer and the Unix
@@ -105,6 +107,8 @@ func (s *TCPServer) initSocket(bindAndActivate bool) error {
 }
 
 // ServerSocket returns Socket (SocketHolder).
+//
+// CPython: Lib/socketserver.py:453 TCPServer.__init__ (self.socket)
 func (s *TCPServer) ServerSocket() Socket { return s.Socket }
 
 // ServerBind sets SO_REUSEADDR if AllowReuseAddress, SO_REUSEPORT if

@@ -71,7 +71,8 @@ func TestTCPDefaultsAndBacklog_C1_C8(t *testing.T) {
 	}
 }
 
-// C7: SO_REUSEADDR for any family; SO_REUSEPORT only for AF_INET/AF_INET6
+// C7, J5: options set on the instance before Init are honoured.
+// SO_REUSEADDR for any family; SO_REUSEPORT only for AF_INET/AF_INET6
 // (3.14); the bound address replaces ServerAddress.
 func TestServerBindOptions_C7(t *testing.T) {
 	cases := []struct {

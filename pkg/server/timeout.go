@@ -16,28 +16,42 @@ import (
 // It is used for BaseServer.Timeout (B1), the poll interval of ServeForever
 // (B4), a socket's gettimeout/settimeout (B7) and StreamRequestHandler.Timeout
 // (I5).
+//
+// CPython: Lib/socketserver.py:201 BaseServer.timeout
 type Timeout struct {
 	d   time.Duration
 	set bool
 }
 
 // None is the Timeout that means "no timeout": block until ready.
+//
+// CPython: Lib/socketserver.py:201 BaseServer.timeout
 var None = Timeout{}
 
 // After returns the Timeout of d. A negative d is kept as is (CPython treats a
 // negative select timeout as 0).
+//
+// CPython: Lib/socketserver.py:201 BaseServer.timeout
 func After(d time.Duration) Timeout { return Timeout{d: d, set: true} }
 
 // Seconds returns the Timeout of s seconds, CPython's float form.
+//
+// CPython: Lib/socketserver.py:201 BaseServer.timeout
 func Seconds(s float64) Timeout { return After(time.Duration(s * float64(time.Second))) }
 
 // IsNone reports whether t is None.
+//
+// CPython: none (Go addition)
 func (t Timeout) IsNone() bool { return !t.set }
 
 // Duration returns the duration and true, or 0 and false when t is None.
+//
+// CPython: none (Go addition)
 func (t Timeout) Duration() (time.Duration, bool) { return t.d, t.set }
 
 // String formats t as CPython would print it: "None" or seconds.
+//
+// CPython: none (Go addition)
 func (t Timeout) String() string {
 	if !t.set {
 		return "None"

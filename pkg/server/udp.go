@@ -7,6 +7,8 @@ import (
 )
 
 // DefaultMaxPacketSize is UDPServer's max_packet_size (D4).
+//
+// CPython: Lib/socketserver.py:538 UDPServer.max_packet_size
 const DefaultMaxPacketSize = 8192
 
 // UDPServer is a synchronous datagram server (D). It embeds TCPServer, as

@@ -62,7 +62,8 @@ func TestUDPServerEcho_D5_D8(t *testing.T) {
 	}
 }
 
-// D4: a datagram longer than MaxPacketSize is truncated, as recvfrom does.
+// D4, J5: a datagram longer than the instance's MaxPacketSize is truncated,
+// as recvfrom does.
 func TestUDPMaxPacketSizeTruncates_D4(t *testing.T) {
 	for _, tc := range []struct{ max, send, want int }{
 		{0, 9000, server.DefaultMaxPacketSize},

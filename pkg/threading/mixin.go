@@ -14,9 +14,13 @@ import (
 // ExceptHook receives an error that escaped a worker: a BaseException from
 // the handler, or an error from HandleError or ShutdownRequest (CPython:
 // threading.excepthook). The default prints to os.Stderr.
+//
+// CPython: Lib/socketserver.py:690 ThreadingMixIn.process_request_thread (threading.excepthook)
 var ExceptHook = func(err error) { ExceptHookTo(os.Stderr, err) }
 
 // ExceptHookTo writes the default excepthook report of err to w.
+//
+// CPython: Lib/socketserver.py:690 ThreadingMixIn.process_request_thread (threading.excepthook)
 func ExceptHookTo(w io.Writer, err error) {
 	fmt.Fprintf(w, "Exception in thread socketserver worker:\n%s", server.FormatError(err))
 }
@@ -46,6 +50,8 @@ type Mixin struct {
 type worker struct{ done chan struct{} }
 
 // NewMixin returns a Mixin with CPython's defaults (BlockOnClose true).
+//
+// CPython: Lib/socketserver.py:678 ThreadingMixIn
 func NewMixin() Mixin { return Mixin{BlockOnClose: true} }
 
 // ProcessRequest starts a goroutine running ProcessRequestThread (G5).
@@ -144,6 +150,8 @@ func (m *Mixin) join() {
 // NumThreads returns the number of tracked running workers (Python's
 // len(server._threads)) and whether tracking has started (false: CPython's
 // class-level _NoThreads, G3).
+//
+// CPython: Lib/socketserver.py:688 ThreadingMixIn._threads
 func (m *Mixin) NumThreads() (n int, tracked bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -152,6 +160,8 @@ func (m *Mixin) NumThreads() (n int, tracked bool) {
 
 // Drain waits until every worker, daemon or not, has finished, or ctx ends
 // (server.Drainer, used by ShutdownContext).
+//
+// CPython: none (Go addition)
 func (m *Mixin) Drain(ctx context.Context) error {
 	for {
 		m.mu.Lock()

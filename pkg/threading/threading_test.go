@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,9 +108,10 @@ func TestConcurrentRequests_H4_G5(t *testing.T) {
 	}
 }
 
-// G1, G2, G3, G5, F2, F5 (test_threads_reaped): tracking starts with the
-// first request, finished workers are pruned; daemon and !BlockOnClose
-// workers are not tracked.
+// G1, G2, G3, G5, F1, F2, F5, F6, J4 (test_threads_reaped): tracking (F1)
+// starts with the first request, finished workers are pruned; daemon
+// workers are not tracked, and with BlockOnClose false nothing is (F6:
+// _NoThreads, NumThreads reports tracked=false).
 func TestThreadTracking_G3_G5_F2(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
@@ -149,8 +151,8 @@ func TestThreadTracking_G3_G5_F2(t *testing.T) {
 	}
 }
 
-// G6, J3: ServerClose closes the socket before waiting for workers; a
-// daemon worker is not waited for.
+// G6, J3, F3, F4: ServerClose closes the socket before it pops and joins
+// the tracked workers.
 func TestServerCloseOrder_G6_J3(t *testing.T) {
 	var s *threading.TCPServer
 	started := make(chan struct{})
@@ -429,5 +431,70 @@ func TestTenThousandSequentialRequests(t *testing.T) {
 	after, _ := os.ReadDir("/proc/self/fd")
 	if len(after) > len(fds) {
 		t.Fatalf("descriptors: %d before, %d after", len(fds), len(after))
+	}
+}
+
+// osThreads returns the process's OS thread count.
+func osThreads(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status: cannot count threads")
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Threads:") {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "Threads:")))
+			return n
+		}
+	}
+	t.Skip("no Threads line")
+	return 0
+}
+
+// Idle connections cost parked goroutines on the netpoller, not OS
+// threads: 2,000 clients sit idle inside their handlers.
+func TestIdleConnectionsUseNoThreads(t *testing.T) {
+	const n = 2000
+	var reading sync.WaitGroup
+	reading.Add(n)
+	// J5: a larger backlog set on the instance before Init, so the burst of
+	// connects does not overflow CPython's default of 5.
+	s := &threading.TCPServer{Mixin: threading.NewMixin()}
+	s.Self = s
+	s.RequestQueueSize = 1024
+	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
+	err := s.Init(addr, server.HandlerFunc(func(req server.Request, _ net.Addr, _ server.Server) error {
+		reading.Done()
+		_, err := io.ReadAll(req.(server.Conn)) // idle until the client closes
+		return err
+	}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		c, err := net.DialTimeout("tcp", s.ServerAddress.String(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	done := make(chan struct{})
+	go func() { reading.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("handlers did not all start")
+	}
+	if th := osThreads(t); th > 100 {
+		t.Fatalf("%d OS threads for %d idle connections", th, n)
+	}
+	if k, _ := s.NumThreads(); k != n {
+		t.Fatalf("%d tracked workers, want %d", k, n)
 	}
 }
