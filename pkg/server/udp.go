@@ -2,9 +2,14 @@ package server
 
 import (
 	"net"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
+
+// recvBufs holds receive buffers, so a datagram costs one allocation of
+// its own length.
+var recvBufs sync.Pool
 
 // DefaultMaxPacketSize is UDPServer's max_packet_size (D4).
 //
@@ -59,15 +64,22 @@ func (s *UDPServer) GetRequest() (Request, net.Addr, error) {
 	if size <= 0 {
 		size = DefaultMaxPacketSize
 	}
-	buf := make([]byte, size)
+	bp, _ := recvBufs.Get().(*[]byte)
+	if bp == nil || cap(*bp) < size {
+		b := make([]byte, size)
+		bp = &b
+	}
+	buf := (*bp)[:size]
 	n, addr, err := s.Socket.RecvFrom(buf)
+	var data []byte
+	if err == nil {
+		data = append(make([]byte, 0, n), buf[:n]...)
+	}
+	recvBufs.Put(bp)
 	if err != nil {
 		return nil, nil, err
 	}
-	if n < size/2 {
-		buf = append([]byte(nil), buf[:n]...)
-	}
-	return &Datagram{Data: buf[:n:n], Socket: s.Socket}, addr, nil
+	return &Datagram{Data: data, Socket: s.Socket}, addr, nil
 }
 
 // ServerActivate does nothing: no listen for datagrams (D6).
