@@ -562,3 +562,43 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// E8: with RegisterServer the child runs the parent's overridden hooks:
+// here a ShutdownRequest that says goodbye before calling super().
+type politeServer struct {
+	forking.TCPServer
+}
+
+func (s *politeServer) ShutdownRequest(req server.Request) error {
+	if c, ok := req.(server.Conn); ok {
+		fmt.Fprint(c, "|goodbye from the child's ShutdownRequest")
+	}
+	return s.TCPServer.ShutdownRequest(req)
+}
+
+var politeH = forking.Register("polite", server.HandlerFunc(func(req server.Request, _ net.Addr, _ server.Server) error {
+	_, err := fmt.Fprint(req.(server.Conn), "reply")
+	return err
+}))
+
+func init() {
+	forking.RegisterServer("polite", func() server.Server {
+		s := &politeServer{}
+		s.Self = s
+		return s
+	})
+}
+
+func TestChildRunsRegisteredServerHooks_E8(t *testing.T) {
+	s := &politeServer{TCPServer: forking.TCPServer{Mixin: forking.NewMixin()}}
+	s.Self = s
+	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
+	if err := s.Init(addr, politeH, true); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	got, err := roundTrip(s.ServerAddress.String(), "")
+	if err != nil || got != "reply|goodbye from the child's ShutdownRequest" {
+		t.Fatalf("got %q %v", got, err)
+	}
+}

@@ -48,6 +48,34 @@ func Register(name string, h server.Handler) server.Handler {
 	return &registered{name: name, h: h}
 }
 
+var servers sync.Map // name -> func() server.Server
+
+// RegisterServer records, under the name of a handler registered with
+// Register, a factory for the server value a re-executed child runs the
+// request on, so that hooks the parent's server type overrides
+// (FinishRequest, HandleError, ShutdownRequest, CloseRequest) are the ones
+// the child calls, as a forked CPython child would. The factory returns an
+// unbound server with Self set (no Init); the child sets its address and
+// handler. Without it the child uses the plain server kind.
+//
+// CPython: none (Go addition: a forked child keeps the parent's class)
+func RegisterServer(name string, newServer func() server.Server) {
+	servers.Store(name, newServer)
+}
+
+// childServer returns the registered server for name, prepared for a
+// request, or nil.
+func childServer(name string, addr net.Addr, h server.Handler) server.Server {
+	f, ok := servers.Load(name)
+	if !ok {
+		return nil
+	}
+	srv := f.(func() server.Server)()
+	b := srv.Base()
+	b.Init(addr, h)
+	return srv
+}
+
 type childSpec struct {
 	Name          string `json:"name"`
 	Datagram      bool   `json:"datagram"`
@@ -94,9 +122,10 @@ type filenoer interface{ Fileno() int }
 // RunChild early in main (and in TestMain); RunChild looks the handler up by
 // its Register name, runs ChildProcess on a server of the same kind and
 // exits with its status (0 or 1). The child never touches the listening
-// socket. Hooks overridden on the parent's server are not available in the
-// child; the child uses the kind's own hooks (stream: shutdown(SHUT_WR) and
-// close; datagram: nothing) and the default HandleError on its stderr.
+// socket. The child runs the request on the server registered with
+// RegisterServer under the same name, or else on the plain server kind
+// (stream: shutdown(SHUT_WR) and close; datagram: nothing; the default
+// HandleError on its stderr).
 //
 // CPython: Lib/socketserver.py:617 ForkingMixIn.process_request (os.fork)
 func ReExec(srv server.Server, req server.Request, clientAddress net.Addr) (int, error) {
@@ -182,27 +211,35 @@ func runChild(raw string) int {
 	h := v.(server.Handler)
 	serverAddr := parseAddr(spec.ServerNetwork, spec.ServerAddress)
 	clientAddr := parseAddr(spec.ClientNetwork, spec.ClientAddress)
+	custom := childServer(spec.Name, serverAddr, h)
 	if spec.Datagram {
 		data, err := base64.StdEncoding.DecodeString(spec.Packet)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "forking child: bad packet:", err)
 			return 1
 		}
+		sock := server.SocketFromFD(childFD, spec.Family, spec.SockType)
+		if custom != nil {
+			return ChildProcess(custom, &server.Datagram{Data: data, Socket: sock}, clientAddr)
+		}
 		s := &server.UDPServer{}
 		s.Self = s
 		s.BaseServer.Init(serverAddr, h)
 		s.AddressFamily, s.SocketType = spec.Family, spec.SockType
-		s.Socket = server.SocketFromFD(childFD, spec.Family, spec.SockType)
+		s.Socket = sock
 		return ChildProcess(s, &server.Datagram{Data: data, Socket: s.Socket}, clientAddr)
 	}
-	s := &server.TCPServer{}
-	s.Self = s
-	s.BaseServer.Init(serverAddr, h)
-	s.AddressFamily, s.SocketType = spec.Family, spec.SockType
 	c, err := server.ConnFromFD(childFD, spec.Family)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "forking child:", err)
 		return 1
 	}
+	if custom != nil {
+		return ChildProcess(custom, c, clientAddr)
+	}
+	s := &server.TCPServer{}
+	s.Self = s
+	s.BaseServer.Init(serverAddr, h)
+	s.AddressFamily, s.SocketType = spec.Family, spec.SockType
 	return ChildProcess(s, c, clientAddr)
 }
