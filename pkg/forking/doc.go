@@ -20,8 +20,23 @@
 //		...
 //	}
 //
-// gopy plugs its runtime's os.fork in as Fork; the bindings fork in C and run
-// the child entirely in Python (see BINDING_NOTES.md).
+// The child runs the request on the plain server kind, or on the value
+// returned by the factory given to RegisterServer under the same name, so
+// that hooks overridden by the parent's type run in the child too.
+//
+// Another fork primitive is plugged in by setting Mixin.Fork: it must start
+// a child that handles the request (ChildProcess is the child's side for a
+// child that runs Go; CPython's statuses: 0 success, 1 error) and return
+// its pid. gopy plugs its runtime's os.fork in this way; the bindings fork
+// in C and run the child entirely in Python (see BINDING_NOTES.md):
+//
+//	s, _ := forking.NewTCPServer(addr, h)
+//	s.Fork = func(srv server.Server, req server.Request, addr net.Addr) (int, error) {
+//		return runtimeFork(srv, req, addr) // pid in the parent
+//	}
+//
+// Mixin.Wait replaces waitpid (the tests use it to observe both phases of
+// CollectChildren).
 //
 // Symbols:
 //
@@ -38,6 +53,7 @@
 //	ChildProcess                         process_request (child side)
 //	Mixin.ServerClose                    server_close
 //	Mixin.Fork, ForkFunc, ReExec         os.fork
+//	Register, RegisterServer, RunChild   (none: the re-executed child's registry and entry point)
 //	Mixin.Wait, WaitFunc, Wait4          os.waitpid
 //	TCPServer, NewTCPServer              ForkingTCPServer
 //	UDPServer, NewUDPServer              ForkingUDPServer
