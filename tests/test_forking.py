@@ -183,6 +183,28 @@ def test_other_oserrors(ss: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -
     server.server_close()
 
 
+@pytest.mark.features("E5")
+@pytest.mark.python_internals("replaces os.waitpid to count its calls")
+def test_phase_one_no_children_clears_the_set(
+    ss: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[int, int]] = []
+
+    def no_children(pid: int, flags: int) -> tuple[int, int]:
+        calls.append((pid, flags))
+        raise ChildProcessError(errno.ECHILD, "No child processes")
+
+    server = forking_server(ss, active_children={1001, 1002, 1003}, max_children=3)
+    monkeypatch.setattr(os, "waitpid", no_children)
+    server.collect_children()
+    monkeypatch.undo()
+    # ChildProcessError in phase 1 clears the whole set at once, so phase 2
+    # has nothing left to wait for.
+    assert calls == [(-1, 0)]
+    assert server.active_children == set()
+    server.server_close()
+
+
 # --- E8: process_request ----------------------------------------------------------------
 
 
