@@ -197,10 +197,25 @@ func RunChild() {
 	os.Exit(runChild(spec))
 }
 
-func runChild(raw string) int {
-	var spec childSpec
+// decodeSpec parses the child's request description.
+func decodeSpec(raw string) (spec childSpec, packet []byte, err error) {
 	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
-		fmt.Fprintln(os.Stderr, "forking child: bad request description:", err)
+		return spec, nil, fmt.Errorf("bad request description: %w", err)
+	}
+	if spec.Name == "" {
+		return spec, nil, errors.New("bad request description: no handler name")
+	}
+	packet, err = base64.StdEncoding.DecodeString(spec.Packet)
+	if err != nil {
+		return spec, nil, fmt.Errorf("bad packet: %w", err)
+	}
+	return spec, packet, nil
+}
+
+func runChild(raw string) int {
+	spec, data, err := decodeSpec(raw)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "forking child:", err)
 		return 1
 	}
 	v, ok := registry.Load(spec.Name)
@@ -213,11 +228,6 @@ func runChild(raw string) int {
 	clientAddr := parseAddr(spec.ClientNetwork, spec.ClientAddress)
 	custom := childServer(spec.Name, serverAddr, h)
 	if spec.Datagram {
-		data, err := base64.StdEncoding.DecodeString(spec.Packet)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "forking child: bad packet:", err)
-			return 1
-		}
 		sock := server.SocketFromFD(childFD, spec.Family, spec.SockType)
 		if custom != nil {
 			return ChildProcess(custom, &server.Datagram{Data: data, Socket: sock}, clientAddr)
