@@ -133,6 +133,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if impl in counts:
             text = ", ".join(f"{n} {outcome}" for outcome, n in counts[impl].items())
             terminalreporter.write_line(f"{impl}: {text}")
+    # Which FEATURES rows a *passing* pyref test proves (a skipped or failed
+    # test cites a row without proving it).
+    passed = {r.nodeid for r in terminalreporter.stats.get("passed", []) if r.when == "call"}
+    proven = {row for row, nodes in config.stash[_CITED].items() if passed.intersection(nodes)}
+    required = support.required_rows()
+    missing = [row for row in required if row not in proven]
+    line = f"FEATURES rows A1..J5 proven by a passing pyref test: {len(required) - len(missing)}"
+    line += f"/{len(required)}"
+    if missing:
+        line += f" (not proven in this run: {' '.join(missing)})"
+    terminalreporter.write_line(line)
 
 
 def cited_rows(config: pytest.Config) -> dict[str, list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import re
 import socket
 import sys
 import threading
@@ -24,6 +25,21 @@ GO_PATH = REPO / "pybind" / "socketserver.py"
 
 #: Seconds any single blocking step of a test may take before it is a failure.
 TIMEOUT = 10.0
+
+
+# --- FEATURES.md ----------------------------------------------------------------
+
+_ROW = re.compile(r"^\|\s*([A-K]\d+)\s*\|", re.MULTILINE)
+
+
+def feature_rows() -> list[str]:
+    """Every row id of FEATURES.md (A1..K16), in order."""
+    return _ROW.findall(FEATURES_MD.read_text())
+
+
+def required_rows() -> list[str]:
+    """The rows every implementation's tests must cover: sections A to J."""
+    return [row for row in feature_rows() if row[0] in "ABCDEFGHIJ"]
 
 
 # --- implementations ----------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,16 +18,9 @@ import pytest
 import support
 from conftest import FEATURES_DUMP_ENV, cited_rows
 
-ROW = re.compile(r"^\|\s*([A-K]\d+)\s*\|", re.MULTILINE)
 TESTS = Path(__file__).resolve().parent
-
-
-def feature_rows() -> list[str]:
-    return ROW.findall(support.FEATURES_MD.read_text())
-
-
-def required_rows() -> list[str]:
-    return [row for row in feature_rows() if row[0] in "ABCDEFGHIJ"]
+feature_rows = support.feature_rows
+required_rows = support.required_rows
 
 
 def collected_everything(config: pytest.Config, session: pytest.Session) -> bool:
