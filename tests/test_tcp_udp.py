@@ -548,3 +548,101 @@ def test_echo_with_every_server_class(
     server.server_close()
     if name.startswith("Forking"):
         assert not server.active_children
+
+
+# --- hooks and attributes are looked up on the instance, at call time (J5) ----------------
+
+
+@pytest.mark.features("J5", "B8", "B9", "B10", "B11", "B6")
+def test_instance_level_hook_overrides(ss: types.ModuleType, harness: Harness) -> None:
+    calls: list[str] = []
+    with ss.TCPServer(ADDR, ss.BaseRequestHandler) as server:
+        real_get_request = server.get_request
+
+        def get_request() -> Any:
+            calls.append("get_request")
+            return real_get_request()
+
+        def verify_request(request: Any, address: Any) -> bool:
+            calls.append("verify_request")
+            return False
+
+        def shutdown_request(request: Any) -> None:
+            calls.append("shutdown_request")
+            request.close()
+
+        server.get_request = get_request
+        server.verify_request = verify_request
+        server.shutdown_request = shutdown_request
+        server.handle_timeout = lambda: calls.append("handle_timeout") or "timed out"
+        server.timeout = support.TIMEOUT
+        with connect(server.server_address) as client:
+            assert call_with_timeout(server.handle_request) is None
+            assert support.recv_all(client) == b""
+        server.timeout = 0.001
+        assert call_with_timeout(server.handle_request) == "timed out"
+        server.service_actions = lambda: calls.append("service_actions")
+        harness.serve(server)
+        support.wait_until(lambda: "service_actions" in calls, "service_actions on the instance")
+        harness.stop(server)
+    assert calls[:4] == ["get_request", "verify_request", "shutdown_request", "handle_timeout"]
+
+
+@pytest.mark.features("C10", "C11", "J5")
+def test_replaced_listening_socket_is_used(ss: types.ModuleType) -> None:
+    # http.server's HTTPSServer swaps self.socket after activation: the wait
+    # (through fileno()) and get_request() must both use the new socket.
+    served = []
+
+    class Handler(ss.BaseRequestHandler):
+        def handle(self) -> None:
+            served.append(self.request.getsockname())
+
+    with ss.TCPServer(ADDR, Handler) as server:
+        replacement = socket.create_server(ADDR)
+        address = replacement.getsockname()
+        server.socket.close()
+        server.socket = replacement
+        server.timeout = support.TIMEOUT
+        with connect(address):
+            call_with_timeout(server.handle_request)
+    assert served == [address]
+    assert replacement.fileno() == -1, "server_close() closed the new socket"
+
+
+@pytest.mark.features("C6", "C10", "B7", "B13")
+def test_idlelib_style_connecting_server(ss: types.ModuleType) -> None:
+    # idlelib.rpc.RPCServer: server_bind does nothing, server_activate
+    # connects instead of listening, and get_request hands out the connected
+    # socket itself.  Every step is an overridden hook.
+    with socket.create_server(ADDR) as peer_listener:
+        peer_listener.settimeout(support.TIMEOUT)
+        seen = []
+
+        class Server(ss.TCPServer):
+            def server_bind(self) -> None:
+                pass
+
+            def server_activate(self) -> None:
+                self.socket.settimeout(support.TIMEOUT)
+                self.socket.connect(self.server_address)
+
+            def get_request(self) -> Any:
+                return self.socket, self.server_address
+
+            def shutdown_request(self, request: Any) -> None:
+                pass  # the connection is the server's own socket
+
+        class Handler(ss.BaseRequestHandler):
+            def handle(self) -> None:
+                seen.append(self.request.recv(100))
+                self.request.sendall(b"pong")
+
+        with Server(peer_listener.getsockname(), Handler) as server:
+            peer, _ = peer_listener.accept()
+            with peer:
+                peer.settimeout(support.TIMEOUT)
+                peer.sendall(b"ping")
+                call_with_timeout(server.handle_request)
+                assert peer.recv(100) == b"pong"
+        assert seen == [b"ping"]
