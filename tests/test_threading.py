@@ -252,3 +252,42 @@ def test_handler_exception_goes_to_handle_error(
     assert [e[0] for e in events] == ["handle_error", "shutdown_request"]
     assert events[0][1] != threading.current_thread().name, "ran in the request thread"
     assert hooked == []
+
+
+@pytest.mark.features("G5", "H4", "H3")
+@pytest.mark.parametrize("server_class", ["ThreadingTCPServer", "ThreadingUDPServer"])
+def test_requests_run_concurrently(
+    ss: types.ModuleType, harness: support.Harness, server_class: str
+) -> None:
+    # One thread per request: five handlers all wait at one barrier, which
+    # only opens if all five run at the same time.
+    parties = 5
+    barrier = threading.Barrier(parties, timeout=support.TIMEOUT)
+    stream = server_class == "ThreadingTCPServer"
+
+    class Handler(ss.BaseRequestHandler):
+        def handle(self) -> None:
+            index = barrier.wait()
+            reply = b"%d" % index
+            if stream:
+                self.request.sendall(reply)
+            else:
+                self.request[1].sendto(reply, self.client_address)
+
+    server = harness.add(getattr(ss, server_class)(ADDR, Handler))
+    harness.serve(server)
+    clients = []
+    try:
+        for _ in range(parties):
+            if stream:
+                clients.append(connect(server.server_address))
+            else:
+                client = support.datagram_client()
+                clients.append(client)
+                client.sendto(b"go", server.server_address)
+        replies = sorted(int(client.recv(10)) for client in clients)
+    finally:
+        for client in clients:
+            client.close()
+    assert replies == list(range(parties))
+    harness.stop(server)
