@@ -381,8 +381,8 @@ type conn struct {
 	remote net.Addr
 	closed atomic.Bool
 
-	mu      sync.Mutex
-	timeout Timeout
+	// timeout is the per-operation timeout in nanoseconds, -1 for None.
+	timeout atomic.Int64
 }
 
 // ConnFromFD wraps a connected stream socket descriptor (which it then owns)
@@ -406,7 +406,9 @@ func newConn(fd, family int, remote net.Addr) (*conn, error) {
 		unix.Close(fd)
 		return nil, &osError{op: "accept", err: unix.EBADF}
 	}
-	return &conn{f: f, fd: fd, family: family, remote: remote}, nil
+	c := &conn{f: f, fd: fd, family: family, remote: remote}
+	c.timeout.Store(-1)
+	return c, nil
 }
 
 func (c *conn) wrap(op string, err error) error {
@@ -414,7 +416,7 @@ func (c *conn) wrap(op string, err error) error {
 		return nil
 	}
 	if pe, ok := err.(*os.PathError); ok {
-		if pe.Err == os.ErrDeadlineExceeded && !c.Timeout().IsNone() {
+		if pe.Err == os.ErrDeadlineExceeded && c.timeout.Load() >= 0 {
 			return ErrTimeout
 		}
 		return &osError{op: op, err: pe.Err}
@@ -423,16 +425,16 @@ func (c *conn) wrap(op string, err error) error {
 }
 
 func (c *conn) Read(p []byte) (int, error) {
-	if d, ok := c.Timeout().Duration(); ok {
-		c.f.SetReadDeadline(time.Now().Add(d))
+	if d := c.timeout.Load(); d >= 0 {
+		c.f.SetReadDeadline(time.Now().Add(time.Duration(d)))
 	}
 	n, err := c.f.Read(p)
 	return n, c.wrap("recv", err)
 }
 
 func (c *conn) Write(p []byte) (int, error) {
-	if d, ok := c.Timeout().Duration(); ok {
-		c.f.SetWriteDeadline(time.Now().Add(d))
+	if d := c.timeout.Load(); d >= 0 {
+		c.f.SetWriteDeadline(time.Now().Add(time.Duration(d)))
 	}
 	n, err := c.f.Write(p)
 	return n, c.wrap("send", err)
@@ -491,15 +493,23 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 }
 
 func (c *conn) Timeout() Timeout {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.timeout
+	d := c.timeout.Load()
+	if d < 0 {
+		return None
+	}
+	return After(time.Duration(d))
 }
 
 func (c *conn) SetTimeout(t Timeout) error {
-	c.mu.Lock()
-	c.timeout = t
-	c.mu.Unlock()
+	d, ok := t.Duration()
+	if !ok {
+		c.timeout.Store(-1)
+	} else {
+		if d < 0 {
+			d = 0
+		}
+		c.timeout.Store(int64(d))
+	}
 	if t.IsNone() {
 		return c.SetDeadline(time.Time{})
 	}

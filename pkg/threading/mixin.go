@@ -61,13 +61,14 @@ func NewMixin() Mixin { return Mixin{BlockOnClose: true} }
 //
 // CPython: Lib/socketserver.py:703 ThreadingMixIn.process_request
 func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddress net.Addr) error {
-	w := &worker{done: make(chan struct{})}
+	var w *worker
 	m.mu.Lock()
 	if m.BlockOnClose && m.threads == nil {
 		m.threads = make(map[*worker]struct{})
 	}
 	tracked := m.threads != nil && !m.DaemonThreads
 	if tracked {
+		w = &worker{done: make(chan struct{})}
 		m.threads[w] = struct{}{}
 	}
 	m.active++
@@ -96,7 +97,9 @@ func (m *Mixin) workerDone(w *worker, tracked bool) {
 		m.idle = nil
 	}
 	m.mu.Unlock()
-	close(w.done)
+	if w != nil {
+		close(w.done)
+	}
 }
 
 // ProcessRequestThread runs FinishRequest, sends an Exception (including a
