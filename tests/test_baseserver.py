@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 import types
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
@@ -488,3 +492,84 @@ def test_context_manager_closes_unix_server(ss: types.ModuleType, sockdir: Any) 
     with ss.UnixStreamServer(path, ss.BaseRequestHandler) as server:
         assert server.socket.family == socket.AF_UNIX
     assert server.socket.fileno() == -1
+
+
+# --- signals: the wait is not cut short, and Ctrl-C gets out (B4, B7) ------------------
+
+
+@contextlib.contextmanager
+def signals_to_main_thread(handler: Any, interval: float = 0.005) -> Iterator[list[int]]:
+    """Deliver SIGUSR1 to the main thread every *interval* s while the block runs."""
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
+    sent = [0]
+    running = threading.Event()
+    running.set()
+
+    def send() -> None:
+        while running.is_set():
+            signal.pthread_kill(main, signal.SIGUSR1)
+            sent[0] += 1
+            time.sleep(interval)
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    sender = support.start_thread(send)
+    try:
+        yield sent
+    finally:
+        # Signals still in flight must meet a harmless handler: SIGUSR1's
+        # default action would end the process.
+        signal.signal(signal.SIGUSR1, lambda signum, frame: None)
+        running.clear()
+        sender.join(support.TIMEOUT)
+        signal.signal(signal.SIGUSR1, previous)
+
+
+@pytest.mark.features("B7", "B9")
+def test_handle_request_timeout_survives_signals(ss: types.ModuleType) -> None:
+    # Signals wake the wait early; handle_request waits again for the rest
+    # of the timeout and only then calls handle_timeout.
+    handled = [0]
+
+    class Server(ss.TCPServer):
+        def handle_timeout(self) -> str:
+            return "timed out"
+
+    def count(signum: int, frame: Any) -> None:
+        handled[0] += 1
+
+    with Server(ADDR, ss.BaseRequestHandler) as server:
+        server.timeout = 0.2
+        with signals_to_main_thread(count):
+            start = time.monotonic()
+            result = server.handle_request()
+            waited = time.monotonic() - start
+    assert result == "timed out"
+    assert handled[0] > 0, "the signal handler ran during the wait"
+    assert waited >= 0.2, "the wait was not cut short"
+
+
+@pytest.mark.features("B4", "B5", "J2")
+def test_keyboard_interrupt_leaves_serve_forever(ss: types.ModuleType) -> None:
+    # Ctrl-C: a signal handler raising KeyboardInterrupt in the serving
+    # thread ends serve_forever, which still releases shutdown().
+    entered: list[float] = []
+    raised: list[bool] = []
+
+    class Server(ss.TCPServer):
+        def serve_forever(self, poll_interval: float = 0.5) -> None:
+            entered.append(time.monotonic())
+            super().serve_forever(poll_interval)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        # Once, and only when the loop is surely waiting in its 5 s poll.
+        if entered and not raised and time.monotonic() - entered[0] > 0.1:
+            raised.append(True)
+            raise KeyboardInterrupt
+
+    with Server(ADDR, ss.BaseRequestHandler) as server:
+        with pytest.raises(KeyboardInterrupt), signals_to_main_thread(interrupt, 0.01):
+            server.serve_forever(poll_interval=5.0)
+        assert server._BaseServer__is_shut_down.is_set()
+        assert server._BaseServer__shutdown_request is False
+        call_with_timeout(server.shutdown)
