@@ -114,7 +114,8 @@ type BaseServer struct {
 	// run PyErr_CheckSignals here). Nil: retry silently.
 	CheckSignals func() error
 	// WaitReadable replaces the readiness wait on Self.Fileno(); nil means
-	// PollReadable (poll(2) on the calling thread).
+	// the server socket's Socket.WaitReadable when Self.Fileno() is its
+	// descriptor (native: poll(2) on the calling thread), else PollReadable.
 	WaitReadable func(fd int, timeout Timeout) (bool, error)
 
 	shutdownRequest atomic.Bool
@@ -275,9 +276,18 @@ func FormatError(err error) string {
 func (s *BaseServer) Close() error { return s.self().ServerClose() }
 
 // wait waits for fd to be readable.
-func (s *BaseServer) wait(fd int, timeout Timeout) (bool, error) {
+//
+// The order: BaseServer.WaitReadable if set; else, when fd is the server
+// socket's own descriptor, Socket.WaitReadable (so a replaced socket waits
+// its own way); else poll(2) on fd.
+func (s *BaseServer) wait(self Server, fd int, timeout Timeout) (bool, error) {
 	if s.WaitReadable != nil {
 		return s.WaitReadable(fd, timeout)
+	}
+	if h, ok := self.(SocketHolder); ok {
+		if sock := h.ServerSocket(); sock != nil && fd >= 0 && sock.Fileno() == fd {
+			return sock.WaitReadable(timeout, s.CheckSignals)
+		}
 	}
 	return PollReadable(fd, timeout, s.CheckSignals)
 }
@@ -306,7 +316,7 @@ func (s *BaseServer) ServeForever(pollInterval Timeout) error {
 	}()
 	fd := self.Fileno()
 	for !s.shutdownRequest.Load() {
-		ready, err := s.wait(fd, pollInterval)
+		ready, err := s.wait(self, fd, pollInterval)
 		if err != nil {
 			return err
 		}
@@ -390,7 +400,7 @@ func (s *BaseServer) HandleRequest() error {
 	}
 	fd := self.Fileno()
 	for {
-		ready, err := s.wait(fd, timeout)
+		ready, err := s.wait(self, fd, timeout)
 		if err != nil {
 			return err
 		}

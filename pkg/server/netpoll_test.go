@@ -9,22 +9,20 @@ import (
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
-// NetpollWait (opt-in): the loop waits on Go's netpoller; requests,
+// UseNetpoll (opt-in): the loop waits on Go's netpoller; requests,
 // HandleRequest's timeout (B7), shutdown (B5) and close (C9) behave the
 // same, and no descriptor is added (A9).
-func TestNetpollWait_A9_B7(t *testing.T) {
+func TestUseNetpoll_A9_B7(t *testing.T) {
 	fds := countFDs(t)
 	s, err := server.NewTCPServer("127.0.0.1:0", echoLine)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := server.NetpollWait(s.Socket)
-	if err != nil {
+	if err := server.UseNetpoll(s.Socket); err != nil {
 		t.Fatal(err)
 	}
-	s.WaitReadable = w
 	if countFDs(t) != fds+1 {
-		t.Fatal("NetpollWait added a descriptor")
+		t.Fatal("UseNetpoll added a descriptor")
 	}
 	// B7: timeout with nothing to accept.
 	s.Timeout = server.After(30 * time.Millisecond)
@@ -67,14 +65,14 @@ func TestNetpollWait_A9_B7(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.WaitReadable, err = server.NetpollWait(u.Socket); err != nil {
+	if err := server.UseNetpoll(u.Socket); err != nil {
 		t.Fatal(err)
 	}
 	serve(t, u)
 	if got := udpExchange(t, "udp", u.ServerAddress, nil, []byte("npu")); string(got) != "npu" {
 		t.Fatalf("udp got %q", got)
 	}
-	if _, err := server.NetpollWait(&recSocket{}); !errors.Is(err, server.ErrNotNative) {
-		t.Fatal("NetpollWait accepted a foreign socket")
+	if err := server.UseNetpoll(&recSocket{}); !errors.Is(err, server.ErrNotNative) {
+		t.Fatal("UseNetpoll accepted a foreign socket")
 	}
 }

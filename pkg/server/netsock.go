@@ -70,7 +70,7 @@ type sysSocket struct {
 	mu      sync.Mutex
 	timeout Timeout
 
-	np atomic.Pointer[netpoller] // set once by NetpollWait
+	np atomic.Pointer[netpoller] // set once by UseNetpoll
 }
 
 // netpoller is a native socket switched to non-blocking mode and registered
@@ -122,35 +122,42 @@ func (np *netpoller) wait(timeout Timeout) (bool, error) {
 	return false, nil
 }
 
-// ErrNotNative is returned by NetpollWait for a Socket it cannot switch to
+// ErrNotNative is returned by UseNetpoll for a Socket it cannot switch to
 // the netpoller (one not made by NewSocket or SocketFromFD).
 //
 // CPython: none (Go addition)
 var ErrNotNative = errors.New("socketserver: not a native socket")
 
-// NetpollWait switches a native socket to non-blocking mode, registers it
+// UseNetpoll switches a native socket to non-blocking mode and registers it
 // with Go's netpoller (the runtime's single epoll instance: no descriptor is
-// added) and returns a function to assign to BaseServer.WaitReadable, so
-// that the serve loop waits without blocking an OS thread in poll(2).
+// added). From then on its WaitReadable waits on the netpoller instead of
+// blocking an OS thread in poll(2), unless a checkSignals callback is given
+// (an embedder that must see EINTR on its own thread keeps poll(2)).
+// Blocking Accept and RecvFrom keep their semantics.
 //
-// This is an opt-in for Go programs: it is markedly faster when clients run
-// in the same process, and it keeps the loop's thread free. The default,
-// raw poll(2) on the calling thread, is what embedders that must see EINTR
-// on that thread (the bindings, for Python's signal handlers) need. The
-// returned function waits on sock whatever fd it is given; assign a new one
-// if TCPServer.Socket is replaced.
+// This is an opt-in for Go programs: a thread blocked in poll(2) can delay
+// the wake-up of other goroutines (the netpoller is then not watched until
+// the runtime's monitor notices), which costs throughput; see the package
+// doc and BenchmarkShortConnections in package threading.
 //
 // CPython: Lib/socketserver.py:150 _ServerSelector
-func NetpollWait(sock Socket) (func(fd int, timeout Timeout) (bool, error), error) {
+func UseNetpoll(sock Socket) error {
 	s, ok := sock.(*sysSocket)
 	if !ok {
-		return nil, ErrNotNative
+		return ErrNotNative
 	}
-	np, err := s.netpoll()
-	if err != nil {
-		return nil, err
+	_, err := s.netpoll()
+	return err
+}
+
+// WaitReadable waits until the socket is readable or timeout expires: with
+// poll(2) on the calling thread (checkSignals runs on EINTR), or on the
+// netpoller after UseNetpoll when checkSignals is nil.
+func (s *sysSocket) WaitReadable(timeout Timeout, checkSignals func() error) (bool, error) {
+	if np := s.np.Load(); np != nil && checkSignals == nil {
+		return np.wait(timeout)
 	}
-	return func(_ int, timeout Timeout) (bool, error) { return np.wait(timeout) }, nil
+	return PollReadable(s.Fileno(), timeout, checkSignals)
 }
 
 func (s *sysSocket) netpoll() (*netpoller, error) {

@@ -42,6 +42,11 @@ type Socket interface {
 	// Timeout and SetTimeout are gettimeout/settimeout (None: blocking).
 	Timeout() Timeout
 	SetTimeout(t Timeout) error
+	// WaitReadable waits until the socket is readable (a request is
+	// pending) or timeout expires, reporting readiness; the serve loop
+	// uses it (CPython's selector on fileno()). checkSignals, if not nil,
+	// is called on EINTR and stops the wait with its error.
+	WaitReadable(timeout Timeout, checkSignals func() error) (bool, error)
 	// Close closes the socket; a second Close is harmless (C9).
 	Close() error
 }

@@ -30,11 +30,9 @@ func benchServer(b *testing.B, netpoll bool) string {
 		b.Fatal(err)
 	}
 	if netpoll {
-		w, err := server.NetpollWait(s.Socket)
-		if err != nil {
+		if err := server.UseNetpoll(s.Socket); err != nil {
 			b.Fatal(err)
 		}
-		s.WaitReadable = w
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.ServeForever(server.DefaultPollInterval) }()
@@ -86,7 +84,7 @@ func shortConnections(b *testing.B, addr string) {
 }
 
 // Short connections (connect, 5 bytes each way, close): the threading
-// server with the default poll(2) wait, with NetpollWait, and a plain
+// server with the default poll(2) wait, with UseNetpoll, and a plain
 // net.Listener goroutine-per-connection echo for reference.
 func BenchmarkShortConnections(b *testing.B) {
 	b.Run("poll", func(b *testing.B) { shortConnections(b, benchServer(b, false)) })
