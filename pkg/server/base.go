@@ -285,11 +285,23 @@ func (s *BaseServer) wait(self Server, fd int, timeout Timeout) (bool, error) {
 		return s.WaitReadable(fd, timeout)
 	}
 	if h, ok := self.(SocketHolder); ok {
-		if sock := h.ServerSocket(); sock != nil && fd >= 0 && sock.Fileno() == fd {
+		if sock := h.ServerSocket(); sock != nil && fd >= 0 && socketFD(sock) == fd {
 			return sock.WaitReadable(timeout, s.CheckSignals)
 		}
 	}
 	return PollReadable(fd, timeout, s.CheckSignals)
+}
+
+// socketFD returns sock.Fileno(), or -1 for a partial Socket view (an
+// embedder's ServerSocket that only reports a timeout for HandleRequest and
+// leaves the rest of the interface unimplemented).
+func socketFD(sock Socket) (fd int) {
+	defer func() {
+		if recover() != nil {
+			fd = -1
+		}
+	}()
+	return sock.Fileno()
 }
 
 // ServeForever handles requests until Shutdown (B4). Each iteration waits up

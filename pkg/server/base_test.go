@@ -693,3 +693,39 @@ func TestReadinessWaitAddsNoFD_A9(t *testing.T) {
 		t.Fatal("wait not observed")
 	}
 }
+
+// B7: a server whose ServerSocket is only a timeout view (the bindings'
+// shape) still waits with poll(2) on Fileno.
+type timeoutView struct {
+	server.Socket // nil: only Timeout is provided
+	t             server.Timeout
+}
+
+func (v timeoutView) Timeout() server.Timeout { return v.t }
+
+type viewServer struct {
+	getReqServer
+}
+
+func (s *viewServer) ServerSocket() server.Socket {
+	return timeoutView{t: server.After(20 * time.Millisecond)}
+}
+
+func TestPartialSocketView_B7(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	s := &viewServer{}
+	s.fd = p[0]
+	s.Self = s
+	start := time.Now()
+	if err := s.HandleRequest(); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) < 20*time.Millisecond {
+		t.Fatal("the view's timeout was not used")
+	}
+}
