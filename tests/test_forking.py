@@ -162,7 +162,6 @@ def test_below_the_limit_a_foreign_child_is_left_alone(ss: types.ModuleType) -> 
 
 
 @pytest.mark.features("E5")
-@pytest.mark.python_internals("replaces os.waitpid to inject errors")
 def test_other_oserrors(ss: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[int, int]] = []
 
@@ -184,7 +183,6 @@ def test_other_oserrors(ss: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.features("E5")
-@pytest.mark.python_internals("replaces os.waitpid to count its calls")
 def test_phase_one_no_children_clears_the_set(
     ss: types.ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
