@@ -100,24 +100,26 @@ def test_init_without_bind_and_activate(ss: types.ModuleType, tracer: Tracer) ->
     ids=["bind-fails", "activate-fails", "bind-interrupted"],
 )
 def test_init_failure_closes_the_socket(
-    ss: types.ModuleType, tracer: Tracer, hook: str, exc: BaseException, expected: str
+    ss: types.ModuleType,
+    tracer: Tracer,
+    monkeypatch: pytest.MonkeyPatch,
+    hook: str,
+    exc: BaseException,
+    expected: str,
 ) -> None:
     cls = traced_class(ss.TCPServer, support.SERVER_HOOKS, tracer, {hook: support.Raise(exc)})
     made: list[socket.socket] = []
-    real_socket = ss.socket.socket
 
-    class Spy(real_socket):  # type: ignore[misc, valid-type]
+    class Spy(socket.socket):
         def __init__(self, *args: Any) -> None:
             super().__init__(*args)
             made.append(self)
 
     fds = support.open_fds()
-    ss.socket.socket = Spy
-    try:
-        with pytest.raises(type(exc)):
-            cls(ADDR, ss.BaseRequestHandler)
-    finally:
-        ss.socket.socket = real_socket
+    with monkeypatch.context() as m, pytest.raises(type(exc)):
+        m.setattr(socket, "socket", Spy)
+        cls(ADDR, ss.BaseRequestHandler)
+    # `made` keeps the socket object alive: only server_close() can have closed it.
     assert tracer.render() == expected
     assert len(made) == 1 and made[0].fileno() == -1
     assert support.open_fds() == fds
