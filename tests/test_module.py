@@ -324,3 +324,22 @@ def test_datagram_handler_has_no_stream_options(ss: types.ModuleType) -> None:
     assert h.__bases__ == (ss.BaseRequestHandler,)
     for name in ("rbufsize", "wbufsize", "timeout", "disable_nagle_algorithm"):
         assert not hasattr(h, name), name
+
+
+def test_implementation_under_test(ss: types.ModuleType, impl: str) -> None:
+    """The fixture yields the module from this checkout and leaves sys.modules alone."""
+    import socketserver as stdlib_module
+
+    assert ss.__name__ == "socketserver"
+    assert ss.__file__ is not None
+    assert os.path.samefile(ss.__file__, support.impl_path(impl))
+    if impl == "stdlib":
+        assert ss is stdlib_module
+        assert os.path.dirname(ss.__file__) == os.path.dirname(os.__file__)
+    else:
+        assert ss is not stdlib_module
+        assert os.path.dirname(ss.__file__) == str(
+        folder = {"pyref": "pyref", "go": "pybind"}[impl]
+        assert os.path.dirname(ss.__file__) == str(support.REPO / folder)
+        )
+    assert sys.modules["socketserver"] is stdlib_module
