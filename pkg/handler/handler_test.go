@@ -241,13 +241,18 @@ func TestSocketWriter_I4_I9_I12(t *testing.T) {
 
 // I4, I8: a buffered Wfile (WBufSize > 0) is flushed by Finish.
 func TestBufferedWfileFlushedByFinish_I8(t *testing.T) {
-	var reply []byte
-	withProbe(t, func(h *streamProbe) { h.WBufSize = 1 << 16 }, func(h *streamProbe) error {
-		_, err := h.Wfile.Write([]byte("buffered"))
-		return err
-	}, func(c net.Conn) { reply, _ = io.ReadAll(c) })
-	if string(reply) != "buffered" {
-		t.Fatalf("got %q", reply)
+	for _, size := range []int{1 << 16, -1} {
+		var reply []byte
+		var buffered bool
+		withProbe(t, func(h *streamProbe) { h.WBufSize = size }, func(h *streamProbe) error {
+			_, buffered = h.Wfile.(*handler.SocketWriter)
+			buffered = !buffered
+			_, err := h.Wfile.Write([]byte("buffered"))
+			return err
+		}, func(c net.Conn) { reply, _ = io.ReadAll(c) })
+		if string(reply) != "buffered" || !buffered {
+			t.Fatalf("wbufsize %d: got %q, buffered %v", size, reply, buffered)
+		}
 	}
 }
 

@@ -58,7 +58,8 @@ type StreamRequestHandler struct {
 	// spelled Unbuffered.)
 	RBufSize int
 	// WBufSize is Python's wbufsize: 0 (default) an unbuffered
-	// SocketWriter (I4); n > 0 a buffered writer flushed by Finish.
+	// SocketWriter (I4); n > 0 a buffered writer of n bytes, negative one
+	// of DefaultBufferSize, flushed by Finish.
 	WBufSize int
 	// Timeout, if not None, is applied to the connection (I5).
 	Timeout server.Timeout
@@ -99,9 +100,12 @@ func (h *StreamRequestHandler) Setup() error {
 	default:
 		h.Rfile = &bufReader{Reader: bufio.NewReaderSize(c, DefaultBufferSize)}
 	}
-	if h.WBufSize == 0 {
+	switch {
+	case h.WBufSize == 0:
 		h.Wfile = &SocketWriter{Conn: c}
-	} else {
+	case h.WBufSize < 0:
+		h.Wfile = &bufWriter{Writer: bufio.NewWriterSize(c, DefaultBufferSize)}
+	default:
 		h.Wfile = &bufWriter{Writer: bufio.NewWriterSize(c, h.WBufSize)}
 	}
 	return nil
