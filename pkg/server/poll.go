@@ -26,6 +26,14 @@ func PollReadable(fd int, timeout Timeout, checkSignals func() error) (bool, err
 		deadline = time.Now().Add(d)
 	}
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	// Already readable (a busy server): no blocking call at all.
+	if n, err := unix.Poll(fds, 0); err == nil && n > 0 && fds[0].Revents != 0 {
+		return true, nil
+	}
+	if set && d <= 0 {
+		return false, nil
+	}
+	kickNetpoller()
 	for {
 		ms := -1
 		if set {
@@ -62,3 +70,11 @@ func pollMillis(d time.Duration) int {
 	}
 	return int(ms)
 }
+
+// kickNetpoller starts a trivial goroutine before the calling thread blocks
+// in poll(2). Creating a goroutine makes the scheduler wake an idle
+// processor, which then waits in the netpoller. Without it, a thread
+// blocked in a raw system call can leave nobody watching the netpoller
+// until the runtime's monitor notices (measured: ~1.5 ms before a goroutine
+// whose socket became ready was woken).
+func kickNetpoller() { go func() {}() }
