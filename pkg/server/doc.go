@@ -66,10 +66,11 @@
 // extra descriptor, A9), calling BaseServer.CheckSignals on EINTR;
 // BaseServer.WaitReadable replaces it. UseNetpoll is an opt-in for Go
 // programs that makes a native socket wait on Go's netpoller instead: a
-// thread blocked in poll(2) can delay the wake-up of other goroutines
-// (measured: ~1 ms per request when the clients run in the same process,
-// and about 0.75x the throughput of a net.Listener server on short
-// connections, against about 0.9x with UseNetpoll).
+// thread blocked in poll(2) keeps its processor until the runtime's monitor
+// takes it back, which on a 2-core machine cost a threading server about a
+// third of its short-connection throughput against a net.Listener server
+// (BenchmarkShortConnections in package threading: poll(2) about 0.7x,
+// UseNetpoll about 1.0x).
 //
 // To plug in another socket implementation, set TCPServer.NewSocket before
 // Init (every server socket is then made by it), or assign TCPServer.Socket

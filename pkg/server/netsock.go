@@ -135,10 +135,10 @@ var ErrNotNative = errors.New("socketserver: not a native socket")
 // (an embedder that must see EINTR on its own thread keeps poll(2)).
 // Blocking Accept and RecvFrom keep their semantics.
 //
-// This is an opt-in for Go programs: a thread blocked in poll(2) can delay
-// the wake-up of other goroutines (the netpoller is then not watched until
-// the runtime's monitor notices), which costs throughput; see the package
-// doc and BenchmarkShortConnections in package threading.
+// This is an opt-in for Go programs: a thread blocked in poll(2) keeps its
+// processor until the runtime's monitor takes it back, which costs
+// throughput; see the package doc and BenchmarkShortConnections in package
+// threading.
 //
 // CPython: Lib/socketserver.py:150 _ServerSelector
 func UseNetpoll(sock Socket) error {
