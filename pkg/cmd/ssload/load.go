@@ -240,7 +240,7 @@ func (r *run) worker(ctx context.Context, id int, st *workerStats) {
 		done := time.Now()
 		if err != nil {
 			var de *dialError
-			if ctx.Err() != nil && errors.As(err, &de) {
+			if errors.As(err, &de) && (ctx.Err() != nil || !done.Before(r.end)) {
 				return // a dial cut short by the end of the run
 			}
 			st.fail(err)
