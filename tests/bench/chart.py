@@ -1,0 +1,106 @@
+"""A plain SVG bar chart of a benchmark report (no plotting library needed)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+COLOURS = {
+    "raw-go": "#4d4d4d",
+    "go-pkg": "#00add8",
+    "stdlib": "#3776ab",
+    "pyref": "#7aa6d6",
+    "go": "#e8a317",
+    "asyncio": "#8c6bb1",
+    "uvloop": "#c994c7",
+}
+
+WIDTH = 1040
+LABEL_W = 330
+BAR_X = LABEL_W + 20
+BAR_W = 470
+ROW_H = 20
+TITLE_H = 30
+
+
+def _bar(y: float, row: dict[str, Any], value: float, top: float, text: str) -> list[str]:
+    width = max(1.0, BAR_W * value / top) if top > 0 else 1.0
+    colour = COLOURS.get(row["impl"], "#999999")
+    return [
+        f'<text x="{LABEL_W + 10}" y="{y + 14}" text-anchor="end">{escape(row["name"])}</text>',
+        f'<rect x="{BAR_X}" y="{y + 3}" width="{width:.1f}" height="{ROW_H - 6}" '
+        f'fill="{colour}"/>',
+        f'<text x="{BAR_X + width + 6:.1f}" y="{y + 14}">{escape(text)}</text>',
+    ]
+
+
+def _ratio(value: float | None, what: str) -> str:
+    return f"{value:.2f}x {what}" if value is not None else ""
+
+
+def render(report: dict[str, Any], sections: dict[tuple[str, str], str]) -> str:
+    """The report's throughput sections and idle-connection memory as one SVG."""
+    env = report["environment"]
+    parts: list[str] = []
+    y = 10.0
+    head = (
+        f"socketserver implementations side by side: {env['clients']} clients, "
+        f"{env['payload_bytes']}-byte lines, {env['secs']:g} s per measurement, "
+        f"{env['cpus']} CPUs, {escape(str(env['go']))}, Python {env['python']}"
+    )
+    parts.append(
+        f'<text x="10" y="{y + 16}" font-size="15" font-weight="bold">{escape(head)}</text>'
+    )
+    y += TITLE_H + 6
+    for (transport, pattern), title in sections.items():
+        rows = [
+            r
+            for r in report["throughput"]
+            if r["transport"] == transport and r["pattern"] == pattern and "error" not in r
+        ]
+        if not rows:
+            continue
+        parts.append(
+            f'<text x="10" y="{y + 18}" font-weight="bold">{escape(title)} '
+            "(requests/s, higher is better)</text>"
+        )
+        y += TITLE_H
+        top = max(r["rps"] for r in rows)
+        for r in rows:
+            ratios = ", ".join(
+                t
+                for t in (
+                    _ratio(r.get("vs_stdlib"), "stdlib"),
+                    _ratio(r.get("vs_raw_go"), "raw Go"),
+                )
+                if t
+            )
+            text = f"{r['rps']:,.0f}  p99 {r['p99_ms']:.2f} ms  ({ratios})"
+            parts += _bar(y, r, r["rps"], top, text)
+            y += ROW_H
+        y += 8
+    memory = [r for r in report["memory"] if "error" not in r and r.get("kib_per_conn")]
+    if memory:
+        parts.append(
+            f'<text x="10" y="{y + 18}" font-weight="bold">Idle connections held: server RSS per '
+            f"connection (KiB, lower is better) and threads</text>"
+        )
+        y += TITLE_H
+        top = max(r["kib_per_conn"] for r in memory)
+        for r in memory:
+            text = (
+                f"{r['kib_per_conn']:.1f} KiB  {r['held']:,} conns  "
+                f"{r['threads_held']:,} threads  "
+                f"({_ratio(r.get('vs_raw_go'), 'raw Go')})"
+            )
+            parts += _bar(y, r, r["kib_per_conn"], top, text)
+            y += ROW_H
+        y += 8
+    height = int(y + 10)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Arial, sans-serif" '
+        f'font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n'
+        + "\n".join(parts)
+        + "\n</svg>\n"
+    )

@@ -1,0 +1,879 @@
+"""Benchmark every socketserver implementation side by side: ``make bench``.
+
+One run, one machine, one after another: CPython's stdlib module, pyref, the
+Go-backed drop-in (all three serving the same unchanged handler classes of
+echo_handlers.py), this project's Go packages with a Go handler, a raw Go
+``net`` echo (the practical limit of the machine) and asyncio streams on the
+default loop and on uvloop. The load comes from pkg/cmd/ssload (short
+connections, keep-alive and UDP datagrams over TCP, Unix stream sockets and
+UDP; every echoed byte verified), the Go servers from pkg/cmd/ssecho.
+
+Then every threading server holds 10,000 idle connections (or as many as the
+descriptor limit allows), each having answered one line, while the server's
+RSS and thread count are read from /proc/PID/status.
+
+It prints progress, then the tables with absolute figures and each row's
+ratio to stdlib and to raw Go, the issue's targets met or missed, writes
+``bench.json`` and ``bench.svg`` into bench-out/ (or $BENCH_OUT) and exits
+non-zero if any measurement failed.
+
+Options: ``--secs`` (default $BENCH_SECS or 2) per measurement, ``--clients``
+(16), ``--payload`` (64 bytes), ``--conns`` (10,000 idle connections),
+``--no-memory``, ``--only REGEX`` (servers whose name matches), ``--quick``
+(the short table of ``make demo``: a few servers, 0.5 s each, no memory run).
+
+Every process started here runs in its own session and is stopped (its stdin
+closed, SIGTERM, then SIGKILL to its process group) and reaped even when the
+run fails; every wait has a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import re
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import chart
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parents[1]
+PYTHON = sys.executable
+
+#: How long a server may take to print READY, and to stop.
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+#: Limit of each dial, write and read of the load generator.
+OP_TIMEOUT = "3s"
+
+IMPL_LABELS = {
+    "raw-go": "raw Go net",
+    "go-pkg": "Go packages",
+    "stdlib": "stdlib",
+    "pyref": "pyref",
+    "go": "Go-backed drop-in",
+    "asyncio": "asyncio",
+    "uvloop": "uvloop",
+}
+
+#: The sections of the table: (transport, pattern) and their titles.
+SECTIONS = {
+    ("tcp", "short"): "TCP, short connections (connect, one line, close)",
+    ("tcp", "keepalive"): "TCP, keep-alive (request/response on persistent connections)",
+    ("unix", "short"): "Unix stream, short connections",
+    ("unix", "keepalive"): "Unix stream, keep-alive",
+    ("udp", "datagram"): "UDP datagrams (one line per datagram)",
+}
+
+#: The stdlib server each transport's rows are compared with when stdlib has
+#: no server of the row's own class.
+STDLIB_DEFAULT = {
+    "tcp": "ThreadingTCPServer",
+    "unix": "ThreadingUnixStreamServer",
+    "udp": "ThreadingUDPServer",
+}
+
+#: The issue's anchors (an independent load generator, this machine, 16 clients).
+ANCHORS = {
+    "raw Go": "13.5k short / 104k keep-alive / 116k UDP req/s, 9.6 KiB per idle connection",
+    "stdlib": "ThreadingTCPServer 3.3k short / 61k keep-alive, ThreadingUDPServer 3.3k, "
+    "25.9 KiB and 10,001 threads for 10,000 idle connections",
+    "asyncio": "9.6k short / 33k keep-alive, 5.4 KiB per idle connection",
+    "uvloop": "10.7k short / 55k keep-alive",
+}
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One server under test."""
+
+    impl: str  # a key of IMPL_LABELS
+    server: str  # the class (or, for raw Go and asyncio, the shape) served
+    transport: str  # tcp, unix or udp
+    patterns: tuple[str, ...]
+    memory: bool = False  # also hold idle connections on it
+    quick: bool = False  # part of the short table of make demo
+
+    @property
+    def name(self) -> str:
+        return f"{IMPL_LABELS[self.impl]} {self.server}"
+
+    def command(self, tools: Tools, address: str) -> list[str]:
+        if self.impl in ("raw-go", "go-pkg"):
+            kind = "udp-sync" if self.server == "server.UDPServer" else self.transport
+            flavour = "raw" if self.impl == "raw-go" else "pkg"
+            return [str(tools.ssecho), "-impl", flavour, "-kind", kind, "-addr", address]
+        if self.impl in ("asyncio", "uvloop"):
+            where = f"unix:{address}" if self.transport == "unix" else address
+            return [PYTHON, str(BENCH_DIR / "aio_server.py"), self.impl, where]
+        return [PYTHON, str(BENCH_DIR / "echo_server.py"), self.impl, self.server, address]
+
+
+def server_specs() -> list[ServerSpec]:
+    stream = ("short", "keepalive")
+    dgram = ("datagram",)
+    specs = [
+        ServerSpec("raw-go", "goroutine per connection", "tcp", stream, True, True),
+        ServerSpec("raw-go", "goroutine per connection", "unix", stream),
+        ServerSpec("raw-go", "ReadFrom/WriteTo loops", "udp", dgram, quick=True),
+        ServerSpec("go-pkg", "threading.TCPServer", "tcp", stream, True, True),
+        ServerSpec("go-pkg", "threading.UnixStreamServer", "unix", stream),
+        ServerSpec("go-pkg", "threading.UDPServer", "udp", dgram, quick=True),
+        ServerSpec("go-pkg", "server.UDPServer", "udp", dgram),
+    ]
+    for impl in ("stdlib", "pyref", "go"):
+        quick = impl != "pyref"
+        specs += [
+            ServerSpec(impl, "ThreadingTCPServer", "tcp", stream, True, quick),
+            ServerSpec(impl, "ForkingTCPServer", "tcp", stream),
+            ServerSpec(impl, "ThreadingUnixStreamServer", "unix", stream),
+            ServerSpec(impl, "UDPServer", "udp", dgram),
+            ServerSpec(impl, "ThreadingUDPServer", "udp", dgram, quick=quick),
+        ]
+    specs += [
+        ServerSpec("asyncio", "start_server", "tcp", stream, True, True),
+        ServerSpec("uvloop", "start_server", "tcp", stream, True, True),
+    ]
+    return specs
+
+
+@dataclass
+class Tools:
+    ssload: Path
+    ssecho: Path
+
+
+@dataclass
+class Options:
+    secs: float
+    warmup: float
+    clients: int
+    payload: int
+    conns: int
+    memory: bool
+    only: re.Pattern[str] | None
+    quick: bool
+    out: Path
+
+
+@dataclass
+class Run:
+    """The state of the whole run: what was measured, what failed."""
+
+    opts: Options
+    tools: Tools
+    tmp: Path
+    throughput: list[dict[str, Any]] = field(default_factory=list)
+    memory: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    step: int = 0
+    steps: int = 0
+    sockets: int = 0
+
+    def progress(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        print(f"[{self.step:2}/{self.steps} {elapsed:5.1f}s] {text}", flush=True)
+
+    def address(self, spec: ServerSpec) -> str:
+        if spec.transport == "unix":
+            self.sockets += 1
+            return str(self.tmp / f"s{self.sockets}.sock")
+        return "127.0.0.1:0"
+
+
+# --- processes --------------------------------------------------------------
+
+
+class ServerProcess:
+    """A server under test in its own session; stop() always leaves nothing behind."""
+
+    def __init__(self, cmd: list[str], stderr_path: Path) -> None:
+        self.cmd = cmd
+        self.stderr_path = stderr_path
+        with open(stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                cwd=REPO,
+                start_new_session=True,
+            )
+        self.pid = self.proc.pid
+        self.info: dict[str, Any] = {}
+
+    def wait_ready(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = read_line(self.proc.stdout, timeout)
+        if not line.startswith("READY "):
+            raise RuntimeError(
+                f"server did not start ({self.cmd[0]} ... exit {self.proc.poll()}): "
+                f"{line.strip()!r} {self.stderr_tail()}"
+            )
+        self.info = json.loads(line[len("READY ") :])
+        return self.info
+
+    def stderr_tail(self, lines: int = 6) -> str:
+        try:
+            text = self.stderr_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return " | ".join(text[-lines:])
+
+    def stderr_lines(self) -> int:
+        try:
+            return len(self.stderr_path.read_text(errors="replace").splitlines())
+        except OSError:
+            return 0
+
+    def stop(self) -> int | None:
+        """Close stdin, SIGTERM, wait; SIGKILL the process group; reap."""
+        with suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        if self.proc.poll() is None:
+            with suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                self.proc.wait(STOP_TIMEOUT)
+        code = self.proc.poll()
+        # Whatever is left of the group (a hung server, forked children).
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if code is None:
+            with suppress(subprocess.TimeoutExpired):
+                self.proc.wait(STOP_TIMEOUT)
+        with suppress(OSError):
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+        reap_orphans()
+        return code
+
+
+def read_line(stream: IO[bytes], timeout: float) -> str:
+    """Read one line from a pipe within *timeout* seconds ('' on EOF or timeout)."""
+    fd = stream.fileno()
+    deadline = time.monotonic() + timeout
+    data = b""
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            break
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace")
+
+
+def become_subreaper() -> None:
+    """Adopt orphaned grandchildren (a killed forking server's children) to reap them."""
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap_orphans() -> None:
+    """Reap adopted children that have exited (never blocks)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+@contextmanager
+def running(run: Run, spec: ServerSpec, tag: str) -> Iterator[ServerProcess]:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{spec.name}-{spec.transport}-{tag}").strip("-")
+    server = ServerProcess(spec.command(run.tools, run.address(spec)), run.tmp / f"{slug}.err")
+    try:
+        server.wait_ready(START_TIMEOUT)
+        yield server
+    finally:
+        code = server.stop()
+        if code not in (0, None, -signal.SIGTERM):
+            run.progress(f"  note: {spec.name} exited with {code}: {server.stderr_tail()}")
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS, VmHWM (KiB) and Threads of a process, from /proc/PID/status."""
+    out: dict[str, int] = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "Threads"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def raise_nofile() -> tuple[int, int]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft, hard
+
+
+# --- measurements -----------------------------------------------------------
+
+
+def measure(run: Run, spec: ServerSpec, server: ServerProcess, pattern: str) -> None:
+    o = run.opts
+    run.step += 1
+    address = server.info["address"]
+    cmd = [
+        str(run.tools.ssload),
+        "-json",
+        "-network",
+        spec.transport,
+        "-addr",
+        address,
+        "-pattern",
+        pattern,
+        "-clients",
+        str(o.clients),
+        "-duration",
+        f"{o.secs}s",
+        "-warmup",
+        f"{o.warmup}s",
+        "-payload",
+        str(o.payload),
+        "-timeout",
+        OP_TIMEOUT,
+    ]
+    row: dict[str, Any] = {
+        "name": spec.name,
+        "impl": spec.impl,
+        "server": spec.server,
+        "transport": spec.transport,
+        "pattern": pattern,
+    }
+    label = f"{spec.name:<46} {spec.transport:<4} {pattern:<9}"
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, timeout=o.secs + o.warmup + 30, cwd=REPO, check=False
+        )
+        lines = done.stdout.decode(errors="replace").strip().splitlines()
+        if not lines:
+            raise RuntimeError(
+                f"ssload exit {done.returncode}: {done.stderr.decode(errors='replace').strip()}"
+            )
+        result = json.loads(lines[-1])
+    except (subprocess.TimeoutExpired, RuntimeError, ValueError) as exc:
+        row["error"] = str(exc)
+        run.failures.append(f"{label.strip()}: {exc}")
+        run.throughput.append(row)
+        run.progress(f"{label} FAILED: {exc}")
+        return
+    row.update(
+        rps=result["rps"],
+        p50_ms=result["p50_ms"],
+        p99_ms=result["p99_ms"],
+        max_ms=result["max_ms"],
+        requests=result["requests"],
+        seconds=result["seconds"],
+        errors=result["errors"],
+        error_kinds=result["error_kinds"],
+        first_error=result.get("first_error", ""),
+        bytes_verified=result["bytes_verified"],
+        stale_datagrams=result["stale_datagrams"],
+    )
+    if result["requests"] == 0:
+        row["error"] = f"no request answered ({result.get('first_error', '')})"
+        run.failures.append(f"{label.strip()}: {row['error']}")
+    run.throughput.append(row)
+    errs = f"{result['errors']} errors" + (f" {result['error_kinds']}" if result["errors"] else "")
+    run.progress(
+        f"{label} {result['rps']:>9,.0f} req/s  p50 {result['p50_ms']:6.3f} ms  "
+        f"p99 {result['p99_ms']:7.3f} ms  {errs}"
+    )
+
+
+def measure_server(run: Run, spec: ServerSpec) -> None:
+    try:
+        with running(run, spec, "load") as server:
+            for pattern in spec.patterns:
+                measure(run, spec, server, pattern)
+            if server.stderr_lines():
+                run.progress(f"  note: {spec.name} wrote to stderr: {server.stderr_tail(3)}")
+    except RuntimeError as exc:
+        for pattern in spec.patterns:
+            run.step += 1
+            run.throughput.append(
+                {
+                    "name": spec.name,
+                    "impl": spec.impl,
+                    "server": spec.server,
+                    "transport": spec.transport,
+                    "pattern": pattern,
+                    "error": str(exc),
+                }
+            )
+        run.failures.append(f"{spec.name}: {exc}")
+        run.progress(f"{spec.name} FAILED: {exc}")
+
+
+def measure_memory(run: Run, spec: ServerSpec) -> None:
+    o = run.opts
+    run.step += 1
+    row: dict[str, Any] = {"name": spec.name, "impl": spec.impl, "server": spec.server}
+    hold: subprocess.Popen[bytes] | None = None
+    try:
+        with running(run, spec, "memory") as server:
+            time.sleep(0.3)
+            before = proc_status(server.pid)
+            hold = subprocess.Popen(
+                [
+                    str(run.tools.ssload),
+                    "-json",
+                    "-pattern",
+                    "hold",
+                    "-network",
+                    spec.transport,
+                    "-addr",
+                    server.info["address"],
+                    "-conns",
+                    str(o.conns),
+                    "-parallel",
+                    "8",
+                    "-hold-max",
+                    "180s",
+                    "-timeout",
+                    "10s",
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=REPO,
+                start_new_session=True,
+            )
+            assert hold.stdout is not None
+            line = read_line(hold.stdout, 180.0)
+            if not line:
+                raise RuntimeError(f"ssload hold: no report (exit {hold.poll()})")
+            held = json.loads(line)["hold"]
+            time.sleep(0.5)  # let the server finish its answers and settle
+            during = proc_status(server.pid)
+            n = held["held"]
+            growth = during["VmRSS"] - before["VmRSS"]
+            row.update(
+                wanted=held["wanted"],
+                held=n,
+                failed=held["failed"],
+                error_kinds=held["error_kinds"],
+                first_error=held.get("first_error", ""),
+                fd_limit_reached=held["fd_limit_reached"],
+                open_seconds=held["open_seconds"],
+                rss_before_kib=before["VmRSS"],
+                rss_held_kib=during["VmRSS"],
+                threads_before=before["Threads"],
+                threads_held=during["Threads"],
+                kib_per_conn=growth / n if n else None,
+            )
+            if n == 0:
+                raise RuntimeError(f"no connection held: {held.get('first_error', '')}")
+    except (RuntimeError, OSError, ValueError, KeyError) as exc:
+        row["error"] = str(exc)
+        run.failures.append(f"memory {spec.name}: {exc}")
+        run.memory.append(row)
+        run.progress(f"{spec.name:<46} idle connections FAILED: {exc}")
+        return
+    finally:
+        if hold is not None:
+            with suppress(OSError):
+                assert hold.stdin is not None
+                hold.stdin.close()
+            try:
+                hold.wait(30)
+            except subprocess.TimeoutExpired:
+                hold.kill()
+                hold.wait(10)
+            for pipe in (hold.stdout, hold.stderr):
+                if pipe is not None:
+                    pipe.close()
+    run.memory.append(row)
+    run.progress(
+        f"{spec.name:<46} {row['held']:,} idle connections held: RSS "
+        f"{row['rss_before_kib'] / 1024:.1f} -> {row['rss_held_kib'] / 1024:.1f} MiB, "
+        f"{row['kib_per_conn']:.1f} KiB/conn, {row['threads_held']:,} threads"
+        + (f", {row['failed']} failed {row['error_kinds']}" if row["failed"] else "")
+    )
+
+
+# --- ratios, table, targets -------------------------------------------------
+
+
+def find(rows: list[dict[str, Any]], **keys: str) -> dict[str, Any] | None:
+    for row in rows:
+        if all(row.get(k) == v for k, v in keys.items()) and "error" not in row:
+            return row
+    return None
+
+
+def stdlib_twin(rows: list[dict[str, Any]], row: dict[str, Any]) -> dict[str, Any] | None:
+    t, p = row["transport"], row["pattern"]
+    same = find(rows, impl="stdlib", server=row["server"], transport=t, pattern=p)
+    return same or find(rows, impl="stdlib", server=STDLIB_DEFAULT[t], transport=t, pattern=p)
+
+
+def add_ratios(run: Run) -> None:
+    for row in run.throughput:
+        if "error" in row:
+            continue
+        ref = stdlib_twin(run.throughput, row)
+        raw = find(
+            run.throughput, impl="raw-go", transport=row["transport"], pattern=row["pattern"]
+        )
+        row["vs_stdlib"] = row["rps"] / ref["rps"] if ref and ref["rps"] else None
+        row["stdlib_ref"] = ref["name"] if ref else None
+        row["vs_raw_go"] = row["rps"] / raw["rps"] if raw and raw["rps"] else None
+    ref = find(run.memory, impl="stdlib")
+    raw = find(run.memory, impl="raw-go")
+    for row in run.memory:
+        if "error" in row or not row.get("kib_per_conn"):
+            continue
+        for key, other in (("vs_stdlib", ref), ("vs_raw_go", raw)):
+            base = other.get("kib_per_conn") if other else None
+            row[key] = row["kib_per_conn"] / base if base else None
+
+
+def ratio(value: float | None) -> str:
+    return f"{value:.2f}x" if value is not None else "-"
+
+
+def print_tables(run: Run) -> None:
+    o = run.opts
+    print()
+    print(
+        f"Throughput: {o.clients} clients, {o.payload}-byte lines, {o.secs:g} s each "
+        f"(after {o.warmup:g} s warm-up); every echoed byte verified."
+    )
+    print("x stdlib: against stdlib's server of the same class, else stdlib's Threading* server")
+    print("on that transport; x raw Go: against raw Go net on that transport and pattern.")
+    for (transport, pattern), title in SECTIONS.items():
+        rows = [
+            r for r in run.throughput if r["transport"] == transport and r["pattern"] == pattern
+        ]
+        if not rows:
+            continue
+        print()
+        print(title)
+        print(
+            f"  {'server':<46} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+            f"{'x stdlib':>8} {'x raw Go':>8}"
+        )
+        for r in rows:
+            if "error" in r:
+                print(f"  {r['name']:<46} FAILED: {r['error'][:60]}")
+                continue
+            print(
+                f"  {r['name']:<46} {r['rps']:>9,.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
+                f"{r['errors']:>6} {ratio(r['vs_stdlib']):>8} {ratio(r['vs_raw_go']):>8}"
+            )
+    if run.memory:
+        print()
+        print(
+            f"Idle connections: up to {o.conns:,} TCP connections per server, one line answered "
+            "on each, then held idle; server process from /proc/PID/status."
+        )
+        print(
+            f"  {'server':<46} {'held':>6} {'RSS before':>10} {'RSS held':>9} {'KiB/conn':>8} "
+            f"{'threads':>7} {'x stdlib':>8} {'x raw Go':>8}"
+        )
+        for r in run.memory:
+            if "error" in r:
+                print(f"  {r['name']:<46} FAILED: {r['error'][:60]}")
+                continue
+            print(
+                f"  {r['name']:<46} {r['held']:>6,} {r['rss_before_kib'] / 1024:>7.1f} MiB "
+                f"{r['rss_held_kib'] / 1024:>6.1f} MiB {r['kib_per_conn']:>8.1f} "
+                f"{r['threads_held']:>7,} {ratio(r.get('vs_stdlib')):>8} "
+                f"{ratio(r.get('vs_raw_go')):>8}"
+            )
+
+
+def targets(run: Run) -> list[dict[str, Any]]:
+    """The issue's targets, each with its figures and met/missed."""
+    tp, mem = run.throughput, run.memory
+    out: list[dict[str, Any]] = []
+
+    def rps(impl: str, server: str, transport: str, pattern: str) -> float | None:
+        row = find(tp, impl=impl, server=server, transport=transport, pattern=pattern)
+        return row["rps"] if row else None
+
+    def add(
+        what: str, value: float | None, bound: float, detail: str, at_most: bool = False
+    ) -> None:
+        if value is None:
+            status = "not measured"
+        elif at_most:
+            status = "met" if value <= bound else "MISSED"
+        else:
+            status = "met" if value >= bound else "MISSED"
+        out.append(
+            {"target": what, "value": value, "bound": bound, "status": status, "detail": detail}
+        )
+
+    def div(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    for pattern, bound in (("short", 3.0), ("keepalive", 1.0)):
+        go = rps("go", "ThreadingTCPServer", "tcp", pattern)
+        std = rps("stdlib", "ThreadingTCPServer", "tcp", pattern)
+        add(
+            f"drop-in ThreadingTCPServer {pattern} >= {bound:g}x stdlib",
+            div(go, std),
+            bound,
+            f"{go or 0:,.0f} vs {std or 0:,.0f} req/s",
+        )
+    go = rps("go", "ThreadingTCPServer", "tcp", "short")
+    uv = rps("uvloop", "start_server", "tcp", "short")
+    add(
+        "drop-in ThreadingTCPServer short ahead of uvloop",
+        div(go, uv),
+        1.0,
+        f"{go or 0:,.0f} vs {uv or 0:,.0f} req/s",
+    )
+    go = rps("go", "ThreadingUDPServer", "udp", "datagram")
+    std = rps("stdlib", "ThreadingUDPServer", "udp", "datagram")
+    add(
+        "drop-in ThreadingUDPServer >= 10x stdlib",
+        div(go, std),
+        10.0,
+        f"{go or 0:,.0f} vs {std or 0:,.0f} req/s",
+    )
+    for server, transport, pattern in (
+        ("threading.TCPServer", "tcp", "short"),
+        ("threading.TCPServer", "tcp", "keepalive"),
+        ("threading.UnixStreamServer", "unix", "short"),
+        ("threading.UnixStreamServer", "unix", "keepalive"),
+        ("threading.UDPServer", "udp", "datagram"),
+        ("server.UDPServer", "udp", "datagram"),
+    ):
+        pkg = rps("go-pkg", server, transport, pattern)
+        raw = find(tp, impl="raw-go", transport=transport, pattern=pattern)
+        raw_rps = raw["rps"] if raw else None
+        add(
+            f"Go packages {server} {transport} {pattern} >= 0.9x raw Go",
+            div(pkg, raw_rps),
+            0.9,
+            f"{pkg or 0:,.0f} vs {raw_rps or 0:,.0f} req/s",
+        )
+    for row in tp:
+        if row["impl"] != "pyref" or "error" in row:
+            continue
+        twin = find(
+            tp,
+            impl="stdlib",
+            server=row["server"],
+            transport=row["transport"],
+            pattern=row["pattern"],
+        )
+        add(
+            f"pyref {row['server']} {row['transport']} {row['pattern']} >= 0.95x stdlib",
+            div(row["rps"], twin["rps"] if twin else None),
+            0.95,
+            f"{row['rps']:,.0f} vs {twin['rps'] if twin else 0:,.0f} req/s",
+        )
+
+    def kib(impl: str) -> tuple[float | None, str]:
+        row = find(mem, impl=impl)
+        if not row or not row.get("kib_per_conn"):
+            return None, "?"
+        return row[
+            "kib_per_conn"
+        ], f"{row['kib_per_conn']:.1f} KiB/conn, {row['threads_held']:,} threads"
+
+    pkg, pkg_s = kib("go-pkg")
+    raw_k, raw_s = kib("raw-go")
+    add(
+        "idle connections: Go packages <= 1.2x raw Go per connection",
+        div(pkg, raw_k),
+        1.2,
+        f"{pkg_s} vs {raw_s}",
+        at_most=True,
+    )
+    go_k, go_s = kib("go")
+    std_k, std_s = kib("stdlib")
+    add(
+        "idle connections: drop-in <= stdlib per connection",
+        div(go_k, std_k),
+        1.0,
+        f"{go_s} vs {std_s}",
+        at_most=True,
+    )
+    return out
+
+
+def print_targets(found: list[dict[str, Any]]) -> None:
+    print()
+    print("Targets (issue 6; shown, never asserted):")
+    for t in found:
+        value = ratio(t["value"])
+        print(f"  [{t['status']:^12}] {t['target']}: {value} ({t['detail']})")
+    print(
+        "Anchors (independent load generator): "
+        + "; ".join(f"{k}: {v}" for k, v in ANCHORS.items())
+    )
+
+
+# --- set-up and main --------------------------------------------------------
+
+
+def build_tools(out: Path) -> Tools:
+    go = os.environ.get("GO", "go")
+    if shutil.which(go) is None:
+        raise SystemExit(f"bench: {go!r} not found: Go 1.26 is needed to build pkg/cmd")
+    bindir = out / "bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+    tools = Tools(ssload=bindir / "ssload", ssecho=bindir / "ssecho")
+    for name in ("ssload", "ssecho"):
+        subprocess.run(
+            [go, "build", "-o", str(bindir / name), f"./pkg/cmd/{name}"],
+            cwd=REPO,
+            check=True,
+            timeout=600,
+        )
+    return tools
+
+
+def environment(opts: Options, nofile: tuple[int, int]) -> dict[str, Any]:
+    go = os.environ.get("GO", "go")
+    go_version = subprocess.run(
+        [go, "version"], capture_output=True, text=True, timeout=60, check=False
+    ).stdout.strip()
+    try:
+        import uvloop
+
+        uvloop_version = uvloop.__version__
+    except ImportError:
+        uvloop_version = None
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "go": go_version,
+        "uvloop": uvloop_version,
+        "secs": opts.secs,
+        "warmup": opts.warmup,
+        "clients": opts.clients,
+        "payload_bytes": opts.payload,
+        "idle_conns_wanted": opts.conns,
+        "rlimit_nofile": list(nofile),
+        "quick": opts.quick,
+    }
+
+
+def parse_args(argv: list[str]) -> Options:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--secs", type=float, default=None, help="seconds per measurement")
+    p.add_argument("--warmup", type=float, default=0.3)
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--payload", type=int, default=64)
+    p.add_argument("--conns", type=int, default=10_000)
+    p.add_argument("--no-memory", action="store_true")
+    p.add_argument("--only", default=None, help="regex over server names")
+    p.add_argument("--quick", action="store_true", help="the short table of make demo")
+    p.add_argument("--out", default=os.environ.get("BENCH_OUT", str(REPO / "bench-out")))
+    a = p.parse_args(argv)
+    secs = a.secs
+    if secs is None:
+        secs = float(os.environ.get("BENCH_SECS") or (0.5 if a.quick else 2))
+    if secs <= 0 or a.clients < 1 or a.conns < 1:
+        p.error("--secs, --clients and --conns must be positive")
+    return Options(
+        secs=secs,
+        warmup=0.1 if a.quick else a.warmup,
+        clients=a.clients,
+        payload=a.payload,
+        conns=a.conns,
+        memory=not a.no_memory and not a.quick,
+        only=re.compile(a.only) if a.only else None,
+        quick=a.quick,
+        out=Path(a.out),
+    )
+
+
+def main(argv: list[str]) -> int:
+    opts = parse_args(argv)
+    # SIGTERM (make interrupted, CI timeout) unwinds like Ctrl-C: every finally runs.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    become_subreaper()
+    nofile = raise_nofile()
+    opts.conns = min(opts.conns, nofile[0] - 200)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    specs = [s for s in server_specs() if (s.quick or not opts.quick)]
+    if opts.only:
+        specs = [s for s in specs if opts.only.search(s.name)]
+    memory = [s for s in specs if s.memory] if opts.memory else []
+    print(f"bench: building pkg/cmd/ssload and pkg/cmd/ssecho into {opts.out / 'bin'}", flush=True)
+    tools = build_tools(opts.out)
+    with tempfile.TemporaryDirectory(prefix="ssbench-") as tmp:
+        run = Run(opts=opts, tools=tools, tmp=Path(tmp))
+        run.steps = sum(len(s.patterns) for s in specs) + len(memory)
+        estimate = sum(len(s.patterns) for s in specs) * (opts.secs + opts.warmup + 0.2)
+        estimate += len(specs) * 0.5 + len(memory) * 6
+        print(
+            f"bench: {len(specs)} servers, {run.steps} measurements, {opts.secs:g} s each "
+            f"(BENCH_SECS), {opts.clients} clients; about {estimate:.0f} s",
+            flush=True,
+        )
+        for spec in specs:
+            measure_server(run, spec)
+        for spec in memory:
+            measure_memory(run, spec)
+        elapsed = time.monotonic() - run.started
+    add_ratios(run)
+    found = targets(run) if not opts.quick else []
+    print_tables(run)
+    if found:
+        print_targets(found)
+    stem = "quick" if opts.quick else "bench"
+    report = {
+        "environment": environment(opts, nofile),
+        "elapsed_seconds": elapsed,
+        "throughput": run.throughput,
+        "memory": run.memory,
+        "targets": found,
+        "failures": run.failures,
+        "anchors": ANCHORS,
+    }
+    json_path = opts.out / f"{stem}.json"
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    svg_path = opts.out / f"{stem}.svg"
+    svg_path.write_text(chart.render(report, SECTIONS))
+    print()
+    print(f"bench: {elapsed:.0f} s; results in {json_path}, chart in {svg_path}")
+    if run.failures:
+        print(f"bench: {len(run.failures)} failure(s):")
+        for f in run.failures:
+            print(f"  {f}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
