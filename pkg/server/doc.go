@@ -61,16 +61,19 @@
 // native ones are non-blocking descriptors owned by an *os.File and served
 // by Go's netpoller, so an idle connection costs a parked goroutine, not an
 // OS thread. Datagram requests are *Datagram values ((data, socket) in
-// CPython). The loop waits for readiness with poll(2) on Self.Fileno() on
-// the calling thread (the native Socket.WaitReadable, PollReadable; no
-// extra descriptor, A9), calling BaseServer.CheckSignals on EINTR;
-// BaseServer.WaitReadable replaces it. UseNetpoll is an opt-in for Go
-// programs that makes a native socket wait on Go's netpoller instead: a
+// CPython). The loop waits for readiness on Self.Fileno() through the
+// server Socket's WaitReadable, adding no descriptor (A9): a native socket
+// made by the default factory waits on Go's netpoller (UseNetpoll, applied
+// by Init; the runtime's single epoll instance), and with
+// BaseServer.CheckSignals set it waits with poll(2) on the calling thread
+// instead (PollReadable), calling CheckSignals on EINTR, as an embedder
+// that must run signal handlers on that thread needs. BaseServer.WaitReadable
+// replaces the wait altogether. The netpoller is the default because a
 // thread blocked in poll(2) keeps its processor until the runtime's monitor
-// takes it back, which on a 2-core machine cost a threading server about a
+// takes it back: on a 2-core machine that cost a threading server about a
 // third of its short-connection throughput against a net.Listener server
 // (BenchmarkShortConnections in package threading: poll(2) about 0.7x,
-// UseNetpoll about 1.0x).
+// netpoller about 1.0x).
 //
 // To plug in another socket implementation, set TCPServer.NewSocket before
 // Init (every server socket is then made by it), or assign TCPServer.Socket

@@ -9,7 +9,7 @@ import (
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
-// UseNetpoll (opt-in): the loop waits on Go's netpoller; requests,
+// UseNetpoll (the default for native sockets): the loop waits on Go's netpoller; requests,
 // HandleRequest's timeout (B7), shutdown (B5) and close (C9) behave the
 // same, and no descriptor is added (A9).
 func TestUseNetpoll_A9_B7(t *testing.T) {

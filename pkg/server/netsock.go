@@ -135,10 +135,11 @@ var ErrNotNative = errors.New("socketserver: not a native socket")
 // (an embedder that must see EINTR on its own thread keeps poll(2)).
 // Blocking Accept and RecvFrom keep their semantics.
 //
-// This is an opt-in for Go programs: a thread blocked in poll(2) keeps its
-// processor until the runtime's monitor takes it back, which costs
-// throughput; see the package doc and BenchmarkShortConnections in package
-// threading.
+// TCPServer.Init (and so every server kind) applies it to the sockets made
+// by the default factory; call it for a native socket made otherwise. A
+// thread blocked in poll(2) keeps its processor until the runtime's monitor
+// takes it back, which costs throughput; see the package doc and
+// BenchmarkShortConnections in package threading.
 //
 // CPython: Lib/socketserver.py:150 _ServerSelector
 func UseNetpoll(sock Socket) error {

@@ -90,6 +90,13 @@ func (s *TCPServer) initSocket(bindAndActivate bool) error {
 	if err != nil {
 		return err
 	}
+	if s.NewSocket == nil {
+		// A native socket waits on Go's netpoller (no extra descriptor);
+		// with BaseServer.CheckSignals set, it still waits in poll(2) on
+		// the calling thread. The switch cannot fail on a fresh socket;
+		// if it did, the socket would simply keep poll(2).
+		_ = UseNetpoll(sock)
+	}
 	s.Socket = sock
 	if !bindAndActivate {
 		return nil

@@ -14,7 +14,7 @@
 // The handlers echo every line of a stream connection until EOF (so one
 // server serves short connections, keep-alive clients and idle held ones)
 // and every datagram. The pkg servers wait for readiness on Go's netpoller
-// (server.UseNetpoll, the documented opt-in for Go programs) unless
+// (the default for native sockets) unless
 // -wait poll is given.
 //
 // When it serves, ssecho prints "READY <json>" with its address and pid on
@@ -298,6 +298,10 @@ func newPkg(kind, addr, wait string) (echoServer, error) {
 			return nil, err
 		}
 	case "poll":
+		// Native sockets wait on the netpoller by default; a CheckSignals
+		// callback makes the loop wait in poll(2) on its own thread, as an
+		// embedder that runs signal handlers there does.
+		p.base.CheckSignals = func() error { return nil }
 	default:
 		p.close()
 		return nil, fmt.Errorf("pkg: unknown -wait %q (netpoll, poll)", wait)
