@@ -17,7 +17,7 @@ ratio to stdlib and to raw Go, the issue's targets met or missed, writes
 ``bench.json`` and ``bench.svg`` into bench-out/ (or $BENCH_OUT) and exits
 non-zero if any measurement failed.
 
-Options: ``--secs`` (default $BENCH_SECS or 2) per measurement, ``--clients``
+Options: ``--secs`` (default $BENCH_SECS or 1.5) per measurement, ``--clients``
 (16), ``--payload`` (64 bytes), ``--conns`` (10,000 idle connections),
 ``--no-memory``, ``--only REGEX`` (servers whose name matches), ``--quick``
 (the short table of ``make demo``: a few servers, 0.5 s each, no memory run).
@@ -217,6 +217,7 @@ class ServerProcess:
             )
         self.pid = self.proc.pid
         self.info: dict[str, Any] = {}
+        self.killed = False
 
     def wait_ready(self, timeout: float) -> dict[str, Any]:
         assert self.proc.stdout is not None
@@ -241,6 +242,21 @@ class ServerProcess:
             return len(self.stderr_path.read_text(errors="replace").splitlines())
         except OSError:
             return 0
+
+    def kill(self) -> None:
+        """SIGKILL the process group at once and reap the server.
+
+        For the idle-connection runs: a graceful stop of a server holding
+        10,000 Python threads takes up to a minute (each thread must take the
+        GIL to finish, then server_close() joins them one by one), which is
+        not what is measured there.
+        """
+        self.killed = True
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
+            self.proc.wait(STOP_TIMEOUT)
+        reap_orphans()
 
     def stop(self) -> int | None:
         """Close stdin, SIGTERM, wait; SIGKILL the process group; reap."""
@@ -312,7 +328,7 @@ def running(run: Run, spec: ServerSpec, tag: str) -> Iterator[ServerProcess]:
         yield server
     finally:
         code = server.stop()
-        if code not in (0, None, -signal.SIGTERM):
+        if code not in (0, None, -signal.SIGTERM) and not server.killed:
             run.progress(f"  note: {spec.name} exited with {code}: {server.stderr_tail()}")
 
 
@@ -457,7 +473,7 @@ def measure_memory(run: Run, spec: ServerSpec) -> None:
                     "-conns",
                     str(o.conns),
                     "-parallel",
-                    "8",
+                    "4",
                     "-hold-max",
                     "180s",
                     "-timeout",
@@ -476,6 +492,7 @@ def measure_memory(run: Run, spec: ServerSpec) -> None:
             held = json.loads(line)["hold"]
             time.sleep(0.5)  # let the server finish its answers and settle
             during = proc_status(server.pid)
+            server.kill()  # before the client lets go: see ServerProcess.kill
             n = held["held"]
             growth = during["VmRSS"] - before["VmRSS"]
             row.update(
@@ -599,15 +616,16 @@ def print_tables(run: Run) -> None:
             "on each, then held idle; server process from /proc/PID/status."
         )
         print(
-            f"  {'server':<46} {'held':>6} {'RSS before':>10} {'RSS held':>9} {'KiB/conn':>8} "
-            f"{'threads':>7} {'x stdlib':>8} {'x raw Go':>8}"
+            f"  {'server':<46} {'held':>6} {'open s':>6} {'RSS before':>10} {'RSS held':>9} "
+            f"{'KiB/conn':>8} {'threads':>7} {'x stdlib':>8} {'x raw Go':>8}"
         )
         for r in run.memory:
             if "error" in r:
                 print(f"  {r['name']:<46} FAILED: {r['error'][:60]}")
                 continue
             print(
-                f"  {r['name']:<46} {r['held']:>6,} {r['rss_before_kib'] / 1024:>7.1f} MiB "
+                f"  {r['name']:<46} {r['held']:>6,} {r['open_seconds']:>6.1f} "
+                f"{r['rss_before_kib'] / 1024:>6.1f} MiB "
                 f"{r['rss_held_kib'] / 1024:>6.1f} MiB {r['kib_per_conn']:>8.1f} "
                 f"{r['threads_held']:>7,} {ratio(r.get('vs_stdlib')):>8} "
                 f"{ratio(r.get('vs_raw_go')):>8}"
@@ -801,7 +819,7 @@ def parse_args(argv: list[str]) -> Options:
     a = p.parse_args(argv)
     secs = a.secs
     if secs is None:
-        secs = float(os.environ.get("BENCH_SECS") or (0.5 if a.quick else 2))
+        secs = float(os.environ.get("BENCH_SECS") or (0.5 if a.quick else 1.5))
     if secs <= 0 or a.clients < 1 or a.conns < 1:
         p.error("--secs, --clients and --conns must be positive")
     return Options(

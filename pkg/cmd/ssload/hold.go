@@ -34,6 +34,8 @@ type HoldResult struct {
 	// FDLimit is true when opening stopped at the descriptor limit.
 	FDLimit     bool    `json:"fd_limit_reached"`
 	OpenSeconds float64 `json:"open_seconds"`
+	// BacklogRetries counts Unix connects refused with EAGAIN and retried.
+	BacklogRetries int64 `json:"backlog_full_retries"`
 }
 
 // Hold opens up to cfg.Conns connections, sends one line on each and
@@ -66,13 +68,14 @@ func Hold(ctx context.Context, cfg HoldConfig) ([]net.Conn, HoldResult) {
 					return
 				}
 				fillPayload(want, p, uint64(i))
-				c, err := dialer.DialContext(ctx, cfg.Network, cfg.Address)
+				c, retries, err := dialRetrying(ctx, &dialer, cfg.Network, cfg.Address, cfg.Timeout)
 				if err == nil {
 					if err = roundTrip(c, cfg.Timeout, want, got); err != nil {
 						c.Close()
 					}
 				}
 				mu.Lock()
+				res.BacklogRetries += int64(retries)
 				if err != nil {
 					res.Failed++
 					res.ErrorKinds[errorKind(err)]++

@@ -94,6 +94,9 @@ type Result struct {
 	// Stale counts late datagram echoes of requests that had timed out,
 	// recognised by their header and discarded.
 	Stale int64 `json:"stale_datagrams"`
+	// BacklogRetries counts Unix connects refused because the server's
+	// listen backlog was full, retried as a blocking connect would wait.
+	BacklogRetries int64 `json:"backlog_full_retries"`
 }
 
 // workerStats is one client's share of a Result.
@@ -104,6 +107,8 @@ type workerStats struct {
 	errors     map[string]int64
 	firstError error
 	stale      int64
+	// backlogRetries counts connects refused with EAGAIN and retried.
+	backlogRetries int64
 }
 
 func (w *workerStats) fail(err error) {
@@ -197,6 +202,7 @@ func (r *run) result(stats []workerStats, measured time.Duration) Result {
 		res.Requests += s.requests
 		res.BytesVerified += s.bytes
 		res.Stale += s.stale
+		res.BacklogRetries += s.backlogRetries
 		for k, n := range s.errors {
 			res.ErrorKinds[k] += n
 			res.Errors += n
@@ -231,9 +237,9 @@ func (r *run) worker(ctx context.Context, id int, st *workerStats) {
 		var err error
 		switch r.cfg.Pattern {
 		case PatternShort:
-			err = r.short(ctx, want, got)
+			err = r.short(ctx, want, got, st)
 		case PatternKeepAlive:
-			conn, err = r.keepAlive(ctx, conn, want, got)
+			conn, err = r.keepAlive(ctx, conn, want, got, st)
 		case PatternDatagram:
 			conn, err = r.datagram(ctx, conn, id, seq, want, got, st)
 		}
@@ -279,12 +285,31 @@ func (e *dialError) Error() string { return e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
 
 // dial connects to the server within ctx and cfg.Timeout.
-func (r *run) dial(ctx context.Context, network string) (net.Conn, error) {
-	c, err := r.dialer.DialContext(ctx, network, r.cfg.Address)
+func (r *run) dial(ctx context.Context, network string, st *workerStats) (net.Conn, error) {
+	c, retries, err := dialRetrying(ctx, &r.dialer, network, r.cfg.Address, r.cfg.Timeout)
+	st.backlogRetries += int64(retries)
 	if err != nil {
 		return nil, &dialError{err}
 	}
 	return c, nil
+}
+
+// dialRetrying dials like a blocking connect(2). A Unix stream socket whose
+// listen backlog is full refuses a non-blocking connect with EAGAIN (where
+// TCP drops the SYN and the kernel retries it), and Go always connects
+// non-blocking; a blocking connect would sleep until the backlog has room,
+// so EAGAIN is retried until timeout. retries counts the refused attempts.
+func dialRetrying(ctx context.Context, d *net.Dialer, network, address string, timeout time.Duration) (net.Conn, int, error) {
+	deadline := time.Now().Add(timeout)
+	wait := 50 * time.Microsecond
+	for retries := 0; ; retries++ {
+		c, err := d.DialContext(ctx, network, address)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) || !time.Now().Add(wait).Before(deadline) {
+			return c, retries, err
+		}
+		pause(ctx, wait)
+		wait = min(2*wait, 2*time.Millisecond)
+	}
 }
 
 // roundTrip sends want on c and reads and verifies its echo into got.
@@ -306,8 +331,8 @@ func roundTrip(c net.Conn, timeout time.Duration, want, got []byte) error {
 }
 
 // short is one request on a new connection.
-func (r *run) short(ctx context.Context, want, got []byte) error {
-	c, err := r.dial(ctx, r.cfg.Network)
+func (r *run) short(ctx context.Context, want, got []byte, st *workerStats) error {
+	c, err := r.dial(ctx, r.cfg.Network, st)
 	if err != nil {
 		return err
 	}
@@ -320,10 +345,10 @@ func (r *run) short(ctx context.Context, want, got []byte) error {
 
 // keepAlive is one request on the client's persistent connection, dialled
 // first if there is none (after an error).
-func (r *run) keepAlive(ctx context.Context, c net.Conn, want, got []byte) (net.Conn, error) {
+func (r *run) keepAlive(ctx context.Context, c net.Conn, want, got []byte, st *workerStats) (net.Conn, error) {
 	if c == nil {
 		var err error
-		if c, err = r.dial(ctx, r.cfg.Network); err != nil {
+		if c, err = r.dial(ctx, r.cfg.Network, st); err != nil {
 			return nil, err
 		}
 	}
@@ -336,7 +361,7 @@ func (r *run) keepAlive(ctx context.Context, c net.Conn, want, got []byte) (net.
 func (r *run) datagram(ctx context.Context, c net.Conn, id int, seq uint64, want, got []byte, st *workerStats) (net.Conn, error) {
 	if c == nil {
 		var err error
-		if c, err = r.dial(ctx, "udp"); err != nil {
+		if c, err = r.dial(ctx, "udp", st); err != nil {
 			return nil, err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -306,5 +307,58 @@ func TestCommandRejectsBadFlags(t *testing.T) {
 	}
 	if !strings.Contains(errs.String(), "needs network udp") {
 		t.Fatalf("stderr: %q", errs.String())
+	}
+}
+
+// A Unix listener whose backlog is full refuses a non-blocking connect with
+// EAGAIN; dialRetrying waits for room as a blocking connect does.
+func TestDialRetryingWaitsForUnixBacklog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "full.sock")
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil { // room for one pending connection
+		t.Fatal(err)
+	}
+	d := &net.Dialer{}
+	var pending []net.Conn
+	defer func() {
+		for _, c := range pending {
+			c.Close()
+		}
+	}()
+	// Fill the backlog: connects succeed until one is refused.
+	for i := 0; i < 10; i++ {
+		c, retries, err := dialRetrying(context.Background(), d, "unix", path, 20*time.Millisecond)
+		if err != nil {
+			if !errors.Is(err, syscall.EAGAIN) || retries == 0 {
+				t.Fatalf("full backlog: err %v after %d retries", err, retries)
+			}
+			break
+		}
+		pending = append(pending, c)
+		if i == 9 {
+			t.Fatal("the backlog never filled")
+		}
+	}
+	// Accepting makes room: a retrying dial then succeeds.
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		if nfd, _, err := syscall.Accept(fd); err == nil {
+			syscall.Close(nfd)
+		}
+	}()
+	c, retries, err := dialRetrying(context.Background(), d, "unix", path, 5*time.Second)
+	if err != nil {
+		t.Fatalf("after accept: %v", err)
+	}
+	pending = append(pending, c)
+	if retries == 0 {
+		t.Fatal("the dial was not refused first")
 	}
 }
