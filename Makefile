@@ -20,7 +20,7 @@ EXT_SUFFIX  := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_confi
 EXT         := pybind/_gosocketserver$(EXT_SUFFIX)
 EXT_DEPS    := $(GO_SOURCES) $(wildcard pybind/capi/*.[ch] pybind/glue/*.[ch] pybind/tooling/*.py) go.mod go.sum
 
-.PHONY: all venv ext test lint typecheck go-check go-test pytest conformance pip-install-check demo clean
+.PHONY: all venv ext test lint typecheck go-check go-test pytest conformance pip-install-check demo bench clean
 
 all: test
 
@@ -89,6 +89,12 @@ test: lint typecheck go-check go-test pytest conformance pip-install-check
 
 demo: venv $(EXT)
 	$(PY) tests/tools/demo.py
+	GO=$(GO) $(PY) tests/bench/run.py --quick
+
+# Every implementation under load, one after another (about 3 minutes on 2
+# cores); BENCH_SECS sets the seconds per measurement. Writes bench-out/.
+bench: venv $(EXT)
+	GO=$(GO) $(PY) tests/bench/run.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache $(EXT)
