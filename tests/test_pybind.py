@@ -179,6 +179,12 @@ class BadBool:
         raise ZeroDivisionError("bad truth")
 
 
+# When verify_request's result cannot be tested for truth, CPython's loop
+# propagates the error without shutting the request down (B8 only covers
+# process_request's errors): the accepted socket is left to the garbage
+# collector, in pyref as in the Go-backed module.  Collected here, so its
+# ResourceWarning belongs to this test and is the expected one.
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
 @pytest.mark.features("B8")
 @pytest.mark.parametrize(
     ("hook", "result"),
@@ -196,6 +202,7 @@ def test_hook_returning_wrong_type_fails_as_in_python(
     # The error CPython's loop gives, as pyref (pure Python) shows it.
     pyref = support.load_implementation("pyref")
     assert run_hook_scenario(go, hook, result) == run_hook_scenario(pyref, hook, result)
+    gc.collect()
 
 
 # --- signals -----------------------------------------------------------------------
