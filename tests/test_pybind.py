@@ -8,6 +8,7 @@ and that many requests leave no fds, threads, goroutines or Go handles.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import math
 import os
@@ -62,6 +63,22 @@ class Echo:
         return Handler
 
 
+def thread_states() -> int:
+    """The interpreter's thread states, walked through the C API."""
+    api = ctypes.pythonapi
+    api.PyInterpreterState_Get.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+    api.PyThreadState_Next.restype = ctypes.c_void_p
+    api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+    count = 0
+    state = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get())
+    while state:
+        count += 1
+        state = api.PyThreadState_Next(state)
+    return count
+
+
 @pytest.fixture
 def baseline(go: types.ModuleType) -> Iterator[dict[str, Any]]:
     """What the process holds before a test; the test checks it is back."""
@@ -71,6 +88,7 @@ def baseline(go: types.ModuleType) -> Iterator[dict[str, Any]]:
     before = {
         "fds": support.open_fds(),
         "threads": threading.active_count(),
+        "thread_states": thread_states(),
         "go": settled(go),
     }
     yield before
@@ -81,6 +99,7 @@ def assert_back_to(go: types.ModuleType, before: dict[str, Any]) -> None:
         lambda: threading.active_count() == before["threads"], "worker threads to end"
     )
     support.wait_until(lambda: settled(go) == before["go"], "Go goroutines and handles")
+    support.wait_until(lambda: thread_states() == before["thread_states"], "thread states")
     assert support.open_fds() == before["fds"]
 
 
@@ -373,3 +392,58 @@ def test_socket_objects_are_real_sockets(go: types.ModuleType) -> None:
         assert kind is socket.socket
         assert address == peer == client.getsockname()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# --- interpreter exit ----------------------------------------------------------------
+
+EXIT_SCRIPT = textwrap.dedent(
+    """
+    import importlib.util, socket, sys, threading, time
+    spec = importlib.util.spec_from_file_location("socketserver", sys.argv[1])
+    ss = importlib.util.module_from_spec(spec)
+    sys.modules["socketserver"] = ss
+    spec.loader.exec_module(ss)
+    started = threading.Event()
+
+    class Slow(ss.BaseRequestHandler):
+        def handle(self):
+            started.set()
+            time.sleep(0.5)
+            print("handler finished", flush=True)
+
+    class Server(ss.ThreadingTCPServer):
+        daemon_threads = sys.argv[2] == "daemon"
+
+    server = Server(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    # An idle worker from an earlier request must not hold up the exit.
+    warm = socket.create_connection(server.server_address, timeout=10)
+    warm.close()
+    started.wait(10)
+    started.clear()
+    time.sleep(0.7)
+    client = socket.create_connection(server.server_address, timeout=10)
+    started.wait(10)
+    print("main thread done", flush=True)
+    """
+)
+
+
+@pytest.mark.features("G1", "G5")
+@pytest.mark.parametrize("kind", ["non-daemon", "daemon"])
+def test_interpreter_exit_waits_for_non_daemon_requests_only(kind: str) -> None:
+    # As with CPython's request threads: at exit the interpreter joins the
+    # requests of a daemon_threads=False server and abandons the others.
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, str(support.GO_PATH), kind],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    if kind == "daemon":
+        assert lines == ["handler finished", "main thread done"]
+    else:
+        assert lines == ["handler finished", "main thread done", "handler finished"]
