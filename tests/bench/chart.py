@@ -15,10 +15,10 @@ COLOURS = {
     "uvloop": "#c994c7",
 }
 
-WIDTH = 1040
+WIDTH = 1240
 LABEL_W = 330
 BAR_X = LABEL_W + 20
-BAR_W = 470
+BAR_W = 430
 ROW_H = 20
 TITLE_H = 30
 
@@ -34,6 +34,10 @@ def _bar(y: float, row: dict[str, Any], value: float, top: float, text: str) -> 
     ]
 
 
+def _busy(share: float | None) -> str:
+    return f"{share:.0%}" if share is not None else "?"
+
+
 def _ratio(value: float | None, what: str) -> str:
     return f"{value:.2f}x {what}" if value is not None else ""
 
@@ -43,15 +47,17 @@ def render(report: dict[str, Any], sections: dict[tuple[str, str], str]) -> str:
     env = report["environment"]
     parts: list[str] = []
     y = 10.0
-    head = (
-        f"socketserver implementations side by side: {env['clients']} clients, "
-        f"{env['payload_bytes']}-byte lines, {env['secs']:g} s per measurement, "
-        f"{env['cpus']} CPUs, {escape(str(env['go']))}, Python {env['python']}"
+    head = "socketserver implementations side by side (make bench)"
+    sub = (
+        f"{env['clients']} clients, {env['payload_bytes']}-byte lines, {env['secs']:g} s per "
+        f"measurement, {env['cpus']} CPUs, {env['go']}, Python {env['python']}, "
+        f"CPUs {_busy(env.get('cpu_busy_before'))} busy before the run, {env['date']}"
     )
     parts.append(
         f'<text x="10" y="{y + 16}" font-size="15" font-weight="bold">{escape(head)}</text>'
     )
-    y += TITLE_H + 6
+    parts.append(f'<text x="10" y="{y + 34}">{escape(sub)}</text>')
+    y += TITLE_H + 24
     for (transport, pattern), title in sections.items():
         rows = [
             r

@@ -125,31 +125,43 @@ class ServerSpec:
 
 
 def server_specs() -> list[ServerSpec]:
+    """Every server, in run order.
+
+    The servers compared with each other run back to back (stdlib, pyref
+    and the drop-in of one class in a row), so that a change in the
+    machine's background load skews a ratio least.
+    """
     stream = ("short", "keepalive")
     dgram = ("datagram",)
-    specs = [
-        ServerSpec("raw-go", "goroutine per connection", "tcp", stream, True, True),
-        ServerSpec("raw-go", "goroutine per connection", "unix", stream),
-        ServerSpec("raw-go", "ReadFrom/WriteTo loops", "udp", dgram, quick=True),
-        ServerSpec("go-pkg", "threading.TCPServer", "tcp", stream, True, True),
-        ServerSpec("go-pkg", "threading.UnixStreamServer", "unix", stream),
-        ServerSpec("go-pkg", "threading.UDPServer", "udp", dgram, quick=True),
-        ServerSpec("go-pkg", "server.UDPServer", "udp", dgram),
-    ]
-    for impl in ("stdlib", "pyref", "go"):
-        quick = impl != "pyref"
-        specs += [
-            ServerSpec(impl, "ThreadingTCPServer", "tcp", stream, True, quick),
-            ServerSpec(impl, "ForkingTCPServer", "tcp", stream),
-            ServerSpec(impl, "ThreadingUnixStreamServer", "unix", stream),
-            ServerSpec(impl, "UDPServer", "udp", dgram),
-            ServerSpec(impl, "ThreadingUDPServer", "udp", dgram, quick=quick),
+
+    def by_impl(
+        cls: str,
+        transport: str,
+        patterns: tuple[str, ...],
+        memory: bool = False,
+        quick: bool = False,
+    ) -> list[ServerSpec]:
+        return [
+            ServerSpec(impl, cls, transport, patterns, memory, quick and impl != "pyref")
+            for impl in ("stdlib", "pyref", "go")
         ]
-    specs += [
+
+    return [
+        ServerSpec("raw-go", "goroutine per connection", "tcp", stream, True, True),
+        ServerSpec("go-pkg", "threading.TCPServer", "tcp", stream, True, True),
+        *by_impl("ThreadingTCPServer", "tcp", stream, memory=True, quick=True),
         ServerSpec("asyncio", "start_server", "tcp", stream, True, True),
         ServerSpec("uvloop", "start_server", "tcp", stream, True, True),
+        *by_impl("ForkingTCPServer", "tcp", stream),
+        ServerSpec("raw-go", "goroutine per connection", "unix", stream),
+        ServerSpec("go-pkg", "threading.UnixStreamServer", "unix", stream),
+        *by_impl("ThreadingUnixStreamServer", "unix", stream),
+        ServerSpec("raw-go", "ReadFrom/WriteTo loops", "udp", dgram, quick=True),
+        ServerSpec("go-pkg", "threading.UDPServer", "udp", dgram, quick=True),
+        ServerSpec("go-pkg", "server.UDPServer", "udp", dgram),
+        *by_impl("UDPServer", "udp", dgram),
+        *by_impl("ThreadingUDPServer", "udp", dgram, quick=True),
     ]
-    return specs
 
 
 @dataclass
@@ -169,6 +181,7 @@ class Options:
     only: re.Pattern[str] | None
     quick: bool
     out: Path
+    cpu_busy_before: float | None = None
 
 
 @dataclass
@@ -760,6 +773,27 @@ def print_targets(found: list[dict[str, Any]]) -> None:
 # --- set-up and main --------------------------------------------------------
 
 
+def cpu_busy(seconds: float = 0.5) -> float | None:
+    """The share of CPU time the machine spent busy over *seconds* (from /proc/stat).
+
+    Sampled before the run: other work on the machine skews every figure.
+    """
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total1 - total0
+    return (total - (idle1 - idle0)) / total if total > 0 else None
+
+
 def build_tools(out: Path) -> Tools:
     go = os.environ.get("GO", "go")
     if shutil.which(go) is None:
@@ -790,6 +824,7 @@ def environment(opts: Options, nofile: tuple[int, int]) -> dict[str, Any]:
         uvloop_version = None
     return {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpu_busy_before": opts.cpu_busy_before,
         "cpus": os.cpu_count(),
         "kernel": platform.release(),
         "python": platform.python_version(),
@@ -849,6 +884,13 @@ def main(argv: list[str]) -> int:
     memory = [s for s in specs if s.memory] if opts.memory else []
     print(f"bench: building pkg/cmd/ssload and pkg/cmd/ssecho into {opts.out / 'bin'}", flush=True)
     tools = build_tools(opts.out)
+    opts.cpu_busy_before = busy = cpu_busy()
+    if busy is not None and busy > 0.2:
+        print(
+            f"bench: the CPUs were {busy:.0%} busy before the run: other work is running "
+            "on this machine, so the figures will be noisier",
+            flush=True,
+        )
     with tempfile.TemporaryDirectory(prefix="ssbench-") as tmp:
         run = Run(opts=opts, tools=tools, tmp=Path(tmp))
         run.steps = sum(len(s.patterns) for s in specs) + len(memory)
