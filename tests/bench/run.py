@@ -428,12 +428,15 @@ def measure(run: Run, spec: ServerSpec, server: ServerProcess, pattern: str) -> 
         first_error=result.get("first_error", ""),
         bytes_verified=result["bytes_verified"],
         stale_datagrams=result["stale_datagrams"],
+        backlog_full_retries=result.get("backlog_full_retries", 0),
     )
     if result["requests"] == 0:
         row["error"] = f"no request answered ({result.get('first_error', '')})"
         run.failures.append(f"{label.strip()}: {row['error']}")
     run.throughput.append(row)
     errs = f"{result['errors']} errors" + (f" {result['error_kinds']}" if result["errors"] else "")
+    if result.get("backlog_full_retries"):
+        errs += f", {result['backlog_full_retries']:,} connects waited for backlog room"
     run.progress(
         f"{label} {result['rps']:>9,.0f} req/s  p50 {result['p50_ms']:6.3f} ms  "
         f"p99 {result['p99_ms']:7.3f} ms  {errs}"
