@@ -156,7 +156,7 @@ def server_specs() -> list[ServerSpec]:
         ServerSpec("raw-go", "goroutine per connection", "unix", stream),
         ServerSpec("go-pkg", "threading.UnixStreamServer", "unix", stream),
         *by_impl("ThreadingUnixStreamServer", "unix", stream),
-        ServerSpec("raw-go", "ReadFrom/WriteTo loops", "udp", dgram, quick=True),
+        ServerSpec("raw-go", "one ReadFrom/WriteTo loop", "udp", dgram, quick=True),
         ServerSpec("go-pkg", "threading.UDPServer", "udp", dgram, quick=True),
         ServerSpec("go-pkg", "server.UDPServer", "udp", dgram),
         *by_impl("UDPServer", "udp", dgram),
@@ -765,7 +765,7 @@ def print_targets(found: list[dict[str, Any]]) -> None:
     print()
     print("Targets (issue 6; shown, never asserted):")
     for t in found:
-        value = ratio(t["value"])
+        value = f"{t['value']:.3f}x" if t["value"] is not None else "-"
         print(f"  [{t['status']:^12}] {t['target']}: {value} ({t['detail']})")
     print(
         "Anchors (independent load generator): "

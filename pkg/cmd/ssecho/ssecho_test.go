@@ -52,7 +52,7 @@ func TestEchoServers(t *testing.T) {
 				err error
 			)
 			if tc.impl == "raw" {
-				srv, err = newRaw(tc.kind, addr)
+				srv, err = newRaw(tc.kind, addr, 0)
 			} else {
 				srv, err = newPkg(tc.kind, addr, "netpoll")
 			}
@@ -75,7 +75,7 @@ func TestEchoServers(t *testing.T) {
 			}
 		})
 	}
-	if _, err := newRaw("sctp", "x"); err == nil {
+	if _, err := newRaw("sctp", "x", 0); err == nil {
 		t.Error("raw accepted an unknown kind")
 	}
 	if _, err := newPkg("tcp", "127.0.0.1:0", "epoll"); err == nil {
