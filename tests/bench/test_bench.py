@@ -1,0 +1,132 @@
+"""The benchmark tooling works end to end: every kind of server answers verified echoes.
+
+Figures are never asserted here (they are shown by ``make bench``); these
+tests prove that the orchestrator, the Python and Go echo servers and the
+load generator run together, that every echoed byte was checked, that the
+idle-connection run reads the server process, and that nothing is left
+running afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent
+
+# One server of each family and transport, memory runs on three of them.
+ONLY = (
+    r"^(raw Go net|Go packages (threading\.UDPServer|threading\.TCPServer)"
+    r"|stdlib ThreadingTCPServer|pyref ForkingTCPServer"
+    r"|Go-backed drop-in (ThreadingUnixStreamServer|ThreadingUDPServer|ThreadingTCPServer)"
+    r"|asyncio|uvloop)"
+)
+
+
+def leftover_processes(marker: str) -> list[str]:
+    """Command lines of running processes that mention *marker*."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(cmdline)
+    return found
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench-out")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "run.py"),
+            "--secs",
+            "0.2",
+            "--warmup",
+            "0.05",
+            "--clients",
+            "4",
+            "--conns",
+            "40",
+            "--only",
+            ONLY,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=200,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Targets (issue 6" in done.stdout
+    assert leftover_processes(str(out)) == []
+    data: dict[str, Any] = json.loads((out / "bench.json").read_text())
+    data["_svg"] = (out / "bench.svg").read_text()
+    data["_stdout"] = done.stdout
+    return data
+
+
+@pytest.mark.timeout(240)
+def test_every_kind_answers_verified_echoes(report: dict[str, Any]) -> None:
+    rows = report["throughput"]
+    seen = {(r["impl"], r["transport"], r["pattern"]) for r in rows}
+    for expected in [
+        ("raw-go", "tcp", "short"),
+        ("raw-go", "unix", "keepalive"),
+        ("raw-go", "udp", "datagram"),
+        ("go-pkg", "tcp", "keepalive"),
+        ("go-pkg", "udp", "datagram"),
+        ("stdlib", "tcp", "short"),
+        ("pyref", "tcp", "keepalive"),
+        ("go", "unix", "short"),
+        ("go", "udp", "datagram"),
+        ("asyncio", "tcp", "short"),
+        ("uvloop", "tcp", "keepalive"),
+    ]:
+        assert expected in seen, expected
+    for r in rows:
+        assert "error" not in r, r
+        assert r["requests"] > 0 and r["errors"] == 0, r
+        assert r["bytes_verified"] == r["requests"] * report["environment"]["payload_bytes"], r
+        assert r["p50_ms"] <= r["p99_ms"], r
+        if r["impl"] == "raw-go":
+            assert r["vs_raw_go"] == pytest.approx(1.0)
+    stdlib = next(r for r in rows if r["name"] == "stdlib ThreadingTCPServer")
+    assert stdlib["vs_stdlib"] == pytest.approx(1.0)
+
+
+@pytest.mark.timeout(240)
+def test_idle_connections_are_read_from_the_server_process(report: dict[str, Any]) -> None:
+    memory = {r["impl"]: r for r in report["memory"]}
+    assert {"raw-go", "go-pkg", "stdlib", "go", "asyncio", "uvloop"} <= set(memory)
+    for r in memory.values():
+        assert "error" not in r, r
+        assert r["held"] == 40 and r["failed"] == 0, r
+        assert r["rss_held_kib"] > 0 and r["kib_per_conn"] is not None, r
+    # A threading socketserver pins a thread per held connection; Go does not.
+    assert memory["stdlib"]["threads_held"] >= 40 + memory["stdlib"]["threads_before"]
+    assert memory["go"]["threads_held"] >= 40
+    assert memory["raw-go"]["threads_held"] < 40
+    assert memory["go-pkg"]["threads_held"] < 40
+
+
+@pytest.mark.timeout(240)
+def test_report_has_targets_and_chart(report: dict[str, Any]) -> None:
+    targets = {t["target"]: t for t in report["targets"]}
+    short = targets["drop-in ThreadingTCPServer short >= 3x stdlib"]
+    assert short["status"] in ("met", "MISSED") and short["value"] > 0
+    assert report["_svg"].startswith("<svg") and report["_svg"].rstrip().endswith("</svg>")
+    assert "stdlib ThreadingTCPServer" in report["_svg"]
+    assert "Idle connections" in report["_stdout"]
