@@ -356,6 +356,36 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
+def memory_map(pid: int) -> dict[str, int]:
+    """A process's resident memory (KiB) by kind of mapping, from /proc/PID/smaps.
+
+    ``stacks``: anonymous 8 MiB read-write mappings, the default pthread
+    stack (so a thread per connection shows here; Go's goroutine stacks live
+    in its heap instead); ``heap``: every other anonymous mapping (malloc,
+    Python's object arenas, the Go heap); ``files``: mapped files.
+    """
+    kinds = {"stacks": 0, "heap": 0, "files": 0}
+    kind = "heap"
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if line.startswith("Rss:"):
+                kinds[kind] += int(line.split()[1])
+                continue
+            head = line.split(None, 5)
+            if not head or "-" not in head[0] or head[0].endswith(":"):
+                continue
+            start, _, end = head[0].partition("-")
+            path = head[5].strip() if len(head) > 5 else ""
+            size_kib = (int(end, 16) - int(start, 16)) // 1024
+            if path and not path.startswith("["):
+                kind = "files"
+            elif path.startswith("[stack") or (head[1] == "rw-p" and size_kib == 8192):
+                kind = "stacks"
+            else:
+                kind = "heap"
+    return kinds
+
+
 def raise_nofile() -> tuple[int, int]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -476,6 +506,7 @@ def measure_memory(run: Run, spec: ServerSpec) -> None:
         with running(run, spec, "memory") as server:
             time.sleep(0.3)
             before = proc_status(server.pid)
+            map_before = memory_map(server.pid)
             hold = subprocess.Popen(
                 [
                     str(run.tools.ssload),
@@ -508,6 +539,7 @@ def measure_memory(run: Run, spec: ServerSpec) -> None:
             held = json.loads(line)["hold"]
             time.sleep(0.5)  # let the server finish its answers and settle
             during = proc_status(server.pid)
+            map_during = memory_map(server.pid)
             server.kill()  # before the client lets go: see ServerProcess.kill
             n = held["held"]
             growth = during["VmRSS"] - before["VmRSS"]
@@ -524,6 +556,9 @@ def measure_memory(run: Run, spec: ServerSpec) -> None:
                 threads_before=before["Threads"],
                 threads_held=during["Threads"],
                 kib_per_conn=growth / n if n else None,
+                kib_per_conn_by_kind={
+                    k: (map_during[k] - map_before[k]) / n if n else None for k in map_during
+                },
             )
             if n == 0:
                 raise RuntimeError(f"no connection held: {held.get('first_error', '')}")
@@ -596,6 +631,13 @@ def ratio(value: float | None) -> str:
     return f"{value:.2f}x" if value is not None else "-"
 
 
+def stack_heap(row: dict[str, Any]) -> str:
+    kinds = row.get("kib_per_conn_by_kind") or {}
+    if kinds.get("stacks") is None or kinds.get("heap") is None:
+        return "-"
+    return f"{kinds['stacks']:.1f}+{kinds['heap']:.1f}"
+
+
 def print_tables(run: Run) -> None:
     o = run.opts
     print()
@@ -632,8 +674,12 @@ def print_tables(run: Run) -> None:
             "on each, then held idle; server process from /proc/PID/status."
         )
         print(
-            f"  {'server':<46} {'held':>6} {'open s':>6} {'RSS before':>10} {'RSS held':>9} "
-            f"{'KiB/conn':>8} {'threads':>7} {'x stdlib':>8} {'x raw Go':>8}"
+            "stack+heap: KiB/conn in 8 MiB thread-stack mappings + other anonymous memory "
+            "(/proc/PID/smaps)."
+        )
+        print(
+            f"  {'server':<46} {'held':>6} {'open s':>6} {'RSS before':>10} {'RSS held':>10} "
+            f"{'KiB/conn':>8} {'stack+heap':>10} {'threads':>7} {'x stdlib':>8} {'x raw Go':>8}"
         )
         for r in run.memory:
             if "error" in r:
@@ -643,6 +689,7 @@ def print_tables(run: Run) -> None:
                 f"  {r['name']:<46} {r['held']:>6,} {r['open_seconds']:>6.1f} "
                 f"{r['rss_before_kib'] / 1024:>6.1f} MiB "
                 f"{r['rss_held_kib'] / 1024:>6.1f} MiB {r['kib_per_conn']:>8.1f} "
+                f"{stack_heap(r):>10} "
                 f"{r['threads_held']:>7,} {ratio(r.get('vs_stdlib')):>8} "
                 f"{ratio(r.get('vs_raw_go')):>8}"
             )
