@@ -18,6 +18,10 @@
 // (the default for native sockets) unless
 // -wait poll is given.
 //
+// For profiling one server under the benchmark's load, -cpuprofile writes a
+// CPU profile and -pprof serves net/http/pprof on a loopback address (e.g.
+// a heap profile while ssload -pattern hold keeps connections open).
+//
 // When it serves, ssecho prints "READY <json>" with its address and pid on
 // standard output; it stops on SIGTERM/SIGINT, when standard input reaches
 // EOF (so it never outlives the process that started it) or after -max-life.
@@ -31,9 +35,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -87,6 +94,8 @@ func main() {
 	wait := flag.String("wait", "netpoll", "pkg: readiness wait of the serve loop: netpoll or poll")
 	maxLife := flag.Duration("max-life", 30*time.Minute, "exit after this long whatever happens")
 	readers := flag.Int("udp-readers", 1, "raw udp: goroutines reading the socket (0: GOMAXPROCS)")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile from READY to the stop to this file")
 	flag.Parse()
 	raiseNoFile()
 
@@ -105,6 +114,26 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ssecho:", err)
 		os.Exit(2)
+	}
+	if *pprofAddr != "" {
+		if err := servePprof(*pprofAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "ssecho: pprof:", err)
+			os.Exit(2)
+		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ssecho: cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	ready, _ := json.Marshal(map[string]any{"address": srv.Addr(), "pid": os.Getpid(), "impl": *impl, "kind": *kind})
 	fmt.Printf("READY %s\n", ready)
@@ -133,6 +162,29 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ssecho: stop:", err)
 		os.Exit(1)
 	}
+}
+
+// servePprof serves net/http/pprof's handlers on addr, which must be a
+// loopback address.
+func servePprof(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+	go func() { _ = http.Serve(ln, mux) }()
+	return nil
 }
 
 // raiseNoFile raises the soft descriptor limit to the hard one.
