@@ -296,7 +296,7 @@ class ServerProcess:
 
 
 def read_line(stream: IO[bytes], timeout: float) -> str:
-    """Read one line from a pipe within *timeout* seconds ('' on EOF or timeout)."""
+    """Read one whole line from a pipe within *timeout* seconds ('' on EOF or timeout)."""
     fd = stream.fileno()
     deadline = time.monotonic() + timeout
     data = b""
@@ -311,7 +311,7 @@ def read_line(stream: IO[bytes], timeout: float) -> str:
         if not chunk:
             break
         data += chunk
-    return data.decode(errors="replace")
+    return data.decode(errors="replace") if data.endswith(b"\n") else ""
 
 
 def become_subreaper() -> None:
@@ -522,9 +522,9 @@ def measure_memory(run: Run, spec: ServerSpec) -> None:
                     "-parallel",
                     "4",
                     "-hold-max",
-                    "180s",
+                    "120s",
                     "-timeout",
-                    "10s",
+                    "5s",
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -533,7 +533,7 @@ def measure_memory(run: Run, spec: ServerSpec) -> None:
                 start_new_session=True,
             )
             assert hold.stdout is not None
-            line = read_line(hold.stdout, 180.0)
+            line = read_line(hold.stdout, 150.0)
             if not line:
                 raise RuntimeError(f"ssload hold: no report (exit {hold.poll()})")
             held = json.loads(line)["hold"]

@@ -20,6 +20,9 @@ type HoldConfig struct {
 	Parallel int
 	Payload  int
 	Timeout  time.Duration // limit of every dial, write and read
+	// MaxFailures stops the opening after this many failed connections
+	// (0: no limit); it also stops when the first Parallel all failed.
+	MaxFailures int
 }
 
 // HoldResult is the outcome of opening the connections.
@@ -31,8 +34,10 @@ type HoldResult struct {
 	Failed     int              `json:"failed"`
 	ErrorKinds map[string]int64 `json:"error_kinds"`
 	FirstError string           `json:"first_error,omitempty"`
-	// FDLimit is true when opening stopped at the descriptor limit.
+	// FDLimit is true when opening stopped at the descriptor limit;
+	// GaveUp when it stopped at MaxFailures.
 	FDLimit     bool    `json:"fd_limit_reached"`
+	GaveUp      bool    `json:"gave_up"`
 	OpenSeconds float64 `json:"open_seconds"`
 	// BacklogRetries counts Unix connects refused with EAGAIN and retried.
 	BacklogRetries int64 `json:"backlog_full_retries"`
@@ -85,7 +90,18 @@ func Hold(ctx context.Context, cfg HoldConfig) ([]net.Conn, HoldResult) {
 				} else {
 					held = append(held, c)
 				}
+				// Give up at MaxFailures, or at once when a whole first wave
+				// failed: a server that does not answer would cost a timeout
+				// per wanted connection.
+				gaveUp := (cfg.MaxFailures > 0 && res.Failed >= cfg.MaxFailures) ||
+					(len(held) == 0 && res.Failed >= parallel)
+				if gaveUp {
+					res.GaveUp = true
+				}
 				mu.Unlock()
+				if gaveUp {
+					cancel()
+				}
 				if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
 					fdLimit.Store(true)
 					cancel()

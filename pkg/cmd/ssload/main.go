@@ -45,6 +45,7 @@ func run1(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cfg      Config
 		conns    = fs.Int("conns", 10000, "hold: connections to open (capped by the descriptor limit)")
 		parallel = fs.Int("parallel", 8, "hold: connections being opened at once")
+		maxFail  = fs.Int("max-failures", 100, "hold: stop opening after this many failed connections (0: no limit)")
 		holdMax  = fs.Duration("hold-max", 60*time.Second, "hold: release the connections after this long even if standard input stays open")
 		asJSON   = fs.Bool("json", false, "print the result as JSON")
 	)
@@ -71,7 +72,7 @@ func run1(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cfg.Pattern == "hold" {
 		return runHold(ctx, HoldConfig{
 			Network: cfg.Network, Address: cfg.Address, Conns: min(*conns, int(limit)-64),
-			Parallel: *parallel, Payload: cfg.Payload, Timeout: cfg.Timeout,
+			Parallel: *parallel, Payload: cfg.Payload, Timeout: cfg.Timeout, MaxFailures: *maxFail,
 		}, *holdMax, stdin, stdout, stderr, *asJSON)
 	}
 	if err := cfg.Validate(); err != nil {

@@ -362,3 +362,37 @@ func TestDialRetryingWaitsForUnixBacklog(t *testing.T) {
 		t.Fatal("the dial was not refused first")
 	}
 }
+
+func TestHoldGivesUpOnASilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	defer func() {
+		ln.Close()
+		<-done
+	}()
+	go func() { // accepts, never answers; closes everything when ln closes
+		defer close(done)
+		var accepted []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range accepted {
+					c.Close()
+				}
+				return
+			}
+			accepted = append(accepted, c)
+		}
+	}()
+	conns, res := Hold(context.Background(), HoldConfig{Network: "tcp", Address: ln.Addr().String(),
+		Conns: 1000, Parallel: 2, Payload: 32, Timeout: 50 * time.Millisecond, MaxFailures: 100})
+	for _, c := range conns {
+		c.Close()
+	}
+	if !res.GaveUp || res.Held != 0 || res.Failed < 2 || res.Failed > 4 || res.ErrorKinds["timeout"] != int64(res.Failed) {
+		t.Fatalf("silent server: %+v", res)
+	}
+}
