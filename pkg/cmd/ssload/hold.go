@@ -79,6 +79,9 @@ func Hold(ctx context.Context, cfg HoldConfig) ([]net.Conn, HoldResult) {
 						c.Close()
 					}
 				}
+				if err != nil && ctx.Err() != nil {
+					return // cut short by the end of the opening, not the server
+				}
 				mu.Lock()
 				res.BacklogRetries += int64(retries)
 				if err != nil {
