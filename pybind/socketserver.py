@@ -154,13 +154,12 @@ def _seconds(value):
 
 
 class _GoState:
-    """The Go side of one server: its loop state and its worker pools."""
+    """The Go side of one ThreadingMixIn server: its worker pools."""
 
-    __slots__ = ("__weakref__", "loop", "pools")
+    __slots__ = ("__weakref__", "pools")
 
     def __init__(self) -> None:
-        self.loop = _go.new_state()
-        # ThreadingMixIn's idle workers, by daemon flag (see _process_request).
+        # Idle workers, by daemon flag (see _process_request).
         self.pools = {}
 
     def close_pools(self) -> None:
@@ -185,7 +184,7 @@ def _serve_forever(self, poll_interval=0.5):
         # PollSelector.select() treats None as "block" and anything <= 0
         # as "do not block"; the comparison raises for a non-number.
         wait = None if poll_interval is None else (0.0 if poll_interval <= 0 else poll_interval)
-        _go.serve_forever(_state(self).loop, self, _seconds(wait), _spec(self))
+        _go.serve_forever(self, _seconds(wait), _spec(self))
     finally:
         self._BaseServer__shutdown_request = False
         self._BaseServer__is_shut_down.set()
@@ -193,7 +192,6 @@ def _serve_forever(self, poll_interval=0.5):
 
 def _handle_request(self):
     return _go.handle_request(
-        _state(self).loop,
         self,
         _seconds(self.socket.gettimeout()),
         _seconds(self.timeout),

@@ -172,7 +172,7 @@ def test_go_panic_surfaces_as_python_exception(go: types.ModuleType) -> None:
         sock = server.socket
         spec = (sock.fileno(), 1 << 5, 2, -1, sock, sock.family, sock.type, sock.proto)
         with pytest.raises(RuntimeError, match="Go panic"):
-            go._go.handle_request(go._state(server).loop, server, math.nan, math.nan, spec)
+            go._go.handle_request(server, math.nan, math.nan, spec)
         client.sendto(b"again", server.server_address)
         server.timeout = support.TIMEOUT
         call_with_timeout(server.handle_request)
@@ -308,7 +308,7 @@ def test_forked_child_never_enters_go(go: types.ModuleType) -> None:
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         try:
             try:
-                go._go.new_state()
+                go._go.stats()
                 os.write(write, b"entered Go")
             except RuntimeError as exc:
                 os.write(write, str(exc).encode())

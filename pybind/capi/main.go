@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"runtime/cgo"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -41,42 +40,31 @@ func main() {}
 //export GSSInit
 func GSSInit(c *C.gss_callbacks) { C.gss_set_callbacks(c) }
 
-// GSSNewState creates the Go side of one Python server object: the
-// BaseServer whose shutdown flag and is-shut-down event serve_forever,
-// handle_request and shutdown share. The glue keeps the handle in a capsule
-// on the Python object and frees it with it.
-//
-//export GSSNewState
-func GSSNewState() C.longlong {
+// newServer makes the Go server for one serve_forever or handle_request
+// call. Nothing of it outlives the call: the shutdown flag and the
+// is-shut-down event are the Python object's own attributes (see
+// GSSServeForever), so a fresh BaseServer per call carries no state between
+// calls, and two calls never share one.
+func newServer() *pyServer {
 	s := &pyServer{}
 	s.Init(nil, nil)
 	s.Self = s
 	s.CheckSignals = checkSignals
 	s.WaitReadable = s.waitReadable
-	liveStates.Add(1)
-	return C.longlong(cgo.NewHandle(s))
+	return s
 }
 
-//export GSSFreeState
-func GSSFreeState(h C.longlong) {
-	cgo.Handle(h).Delete()
-	liveStates.Add(-1)
-}
+// Live pool handles, for GSSStats.
+var livePools atomic.Int64
 
-// Live handles, for GSSStats.
-var liveStates, livePools atomic.Int64
-
-// GSSStats reports the goroutines and the live server states and pools, so
-// tests can show that serving leaves nothing behind.
+// GSSStats reports the goroutines and the live worker pools, so tests can
+// show that serving leaves nothing behind.
 //
 //export GSSStats
-func GSSStats(goroutines, states, pools *C.longlong) {
+func GSSStats(goroutines, pools *C.longlong) {
 	*goroutines = C.longlong(runtime.NumGoroutine())
-	*states = C.longlong(liveStates.Load())
 	*pools = C.longlong(livePools.Load())
 }
-
-func stateOf(h C.longlong) *pyServer { return cgo.Handle(h).Value().(*pyServer) }
 
 // GSSServeForever runs BaseServer.ServeForever for the Python server py
 // (borrowed for the duration of the call). It returns the exception that
@@ -89,14 +77,13 @@ func stateOf(h C.longlong) *pyServer { return cgo.Handle(h).Value().(*pyServer) 
 // event when this returns.
 //
 //export GSSServeForever
-func GSSServeForever(h C.longlong, py C.gss_obj, pollInterval C.double, fd C.int,
+func GSSServeForever(py C.gss_obj, pollInterval C.double, fd C.int,
 	overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
 	family, sotype, proto C.int) (exc C.gss_obj) {
-	s := stateOf(h)
+	s := newServer()
 	defer s.recoverInto(&exc)
 	s.configure(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
 	s.serving = true
-	defer func() { s.serving = false }()
 	defer s.releasePending()
 	err := s.ServeForever(secondsOrNone(pollInterval))
 	if err == errStop {
@@ -111,17 +98,17 @@ func GSSServeForever(h C.longlong, py C.gss_obj, pollInterval C.double, fd C.int
 // when the wait timed out (a new reference).
 //
 //export GSSHandleRequest
-func GSSHandleRequest(h C.longlong, py C.gss_obj, sockTimeout, serverTimeout C.double,
+func GSSHandleRequest(py C.gss_obj, sockTimeout, serverTimeout C.double,
 	fd C.int, overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
 	family, sotype, proto C.int, result *C.gss_obj) (exc C.gss_obj) {
-	s := stateOf(h)
+	s := newServer()
 	defer s.recoverInto(&exc)
 	s.configure(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
 	s.sockTimeout = secondsOrNone(sockTimeout)
 	s.Timeout = secondsOrNone(serverTimeout)
 	defer s.releasePending()
 	err := s.HandleRequest()
-	*result, s.timeoutResult = s.timeoutResult, 0
+	*result = s.timeoutResult
 	return s.toPython(err)
 }
 

@@ -380,39 +380,6 @@ static PyObject *finish(gss_obj exc, PyObject *result)
     return result;
 }
 
-static void free_state(PyObject *capsule)
-{
-    long long *h = PyCapsule_GetPointer(capsule, "gosocketserver.state");
-    if (h != NULL && !gss_in_child)
-        GSSFreeState(*h);
-    PyMem_Free(h);
-}
-
-PyObject *gss_py_new_state(void)
-{
-    if (gss_refuse_in_child())
-        return NULL;
-    long long *h = PyMem_Malloc(sizeof *h);
-    if (h == NULL)
-        return PyErr_NoMemory();
-    *h = GSSNewState();
-    PyObject *cap = PyCapsule_New(h, "gosocketserver.state", free_state);
-    if (cap == NULL) {
-        GSSFreeState(*h);
-        PyMem_Free(h);
-    }
-    return cap;
-}
-
-static int state_handle(PyObject *capsule, long long *h)
-{
-    long long *p = PyCapsule_GetPointer(capsule, "gosocketserver.state");
-    if (p == NULL)
-        return -1;
-    *h = *p;
-    return 0;
-}
-
 /* The per-call description of the server that Go needs: which hooks the
    Python class overrides, and how to get requests without Python. */
 typedef struct {
@@ -432,31 +399,28 @@ static int parse_spec(PyObject *spec, spec_t *s)
                : -1;
 }
 
-PyObject *gss_py_serve_forever(PyObject *state, PyObject *server, double poll_interval,
-                               PyObject *spec)
+PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject *spec)
 {
-    long long h;
     spec_t s;
-    if (gss_refuse_in_child() || state_handle(state, &h) < 0 || parse_spec(spec, &s) < 0)
+    if (gss_refuse_in_child() || parse_spec(spec, &s) < 0)
         return NULL;
     gss_obj exc;
     Py_BEGIN_ALLOW_THREADS
-    exc = GSSServeForever(h, (gss_obj)server, poll_interval, s.fd, s.overrides, s.get_mode,
+    exc = GSSServeForever((gss_obj)server, poll_interval, s.fd, s.overrides, s.get_mode,
                           s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto);
     Py_END_ALLOW_THREADS
     return finish(exc, Py_NewRef(Py_None));
 }
 
-PyObject *gss_py_handle_request(PyObject *state, PyObject *server, double sock_timeout,
-                                double server_timeout, PyObject *spec)
+PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double server_timeout,
+                                PyObject *spec)
 {
-    long long h;
     spec_t s;
-    if (gss_refuse_in_child() || state_handle(state, &h) < 0 || parse_spec(spec, &s) < 0)
+    if (gss_refuse_in_child() || parse_spec(spec, &s) < 0)
         return NULL;
     gss_obj exc, result = 0;
     Py_BEGIN_ALLOW_THREADS
-    exc = GSSHandleRequest(h, (gss_obj)server, sock_timeout, server_timeout, s.fd, s.overrides, s.get_mode,
+    exc = GSSHandleRequest((gss_obj)server, sock_timeout, server_timeout, s.fd, s.overrides, s.get_mode,
                            s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto,
                            &result);
     Py_END_ALLOW_THREADS
@@ -504,9 +468,9 @@ PyObject *gss_py_stats(void)
 {
     if (gss_refuse_in_child())
         return NULL;
-    long long goroutines, states, pools;
-    GSSStats(&goroutines, &states, &pools);
-    return Py_BuildValue("{sLsLsL}", "goroutines", goroutines, "states", states, "pools", pools);
+    long long goroutines, pools;
+    GSSStats(&goroutines, &pools);
+    return Py_BuildValue("{sLsL}", "goroutines", goroutines, "pools", pools);
 }
 
 /* Hand a job (any object; a new reference goes to Go) to an idle worker.

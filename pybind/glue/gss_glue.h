@@ -8,11 +8,9 @@
 #include <Python.h>
 
 PyObject *gss_py_init(void);
-PyObject *gss_py_new_state(void);
-PyObject *gss_py_serve_forever(PyObject *state, PyObject *server, double poll_interval,
-                               PyObject *spec);
-PyObject *gss_py_handle_request(PyObject *state, PyObject *server, double sock_timeout,
-                                double server_timeout, PyObject *spec);
+PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject *spec);
+PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double server_timeout,
+                                PyObject *spec);
 PyObject *gss_py_pool_new(void);
 PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job);
 PyObject *gss_py_pool_next(PyObject *pool, double idle);

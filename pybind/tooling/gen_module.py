@@ -24,17 +24,15 @@ def build() -> Module:
     result = retval("PyObject*", caller_owns_return=True)
     functions = [
         ("init", "gss_py_init", []),
-        ("new_state", "gss_py_new_state", []),
         (
             "serve_forever",
             "gss_py_serve_forever",
-            [obj("state"), obj("server"), param("double", "poll_interval"), obj("spec")],
+            [obj("server"), param("double", "poll_interval"), obj("spec")],
         ),
         (
             "handle_request",
             "gss_py_handle_request",
             [
-                obj("state"),
                 obj("server"),
                 param("double", "sock_timeout"),
                 param("double", "server_timeout"),
