@@ -1,7 +1,6 @@
 package forking_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gopy-socketserver/socketserver/pkg/forking"
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -28,21 +28,8 @@ var fast = server.After(10 * time.Millisecond)
 // Handlers run in re-executed children; registered at package level so the
 // child finds them before TestMain calls RunChild.
 var (
-	echoH = forking.Register("echo", server.HandlerFunc(func(req server.Request, addr net.Addr, _ server.Server) error {
-		switch r := req.(type) {
-		case server.Conn:
-			line, err := bufio.NewReader(r).ReadBytes('\n')
-			if err != nil && err != io.EOF {
-				return err
-			}
-			_, err = r.Write(line)
-			return err
-		case *server.Datagram:
-			return r.Socket.SendTo(r.Data, addr)
-		}
-		return nil
-	}))
-	pidH = forking.Register("pid", server.HandlerFunc(func(req server.Request, _ net.Addr, _ server.Server) error {
+	echoH = forking.Register("echo", servertest.EchoLine)
+	pidH  = forking.Register("pid", server.HandlerFunc(func(req server.Request, _ net.Addr, _ server.Server) error {
 		_, err := fmt.Fprint(req.(server.Conn), os.Getpid())
 		return err
 	}))
@@ -476,7 +463,7 @@ func TestOtherKinds_H1_H9_H10(t *testing.T) {
 // every child is reaped; sequential requests leave no children, descriptors
 // or goroutines.
 func TestManyRequestsNoLeftovers_E3_E5(t *testing.T) {
-	fds, _ := os.ReadDir("/proc/self/fd")
+	fds := servertest.CountFDs(t)
 	s, err := forking.NewTCPServer("127.0.0.1:0", echoH)
 	if err != nil {
 		t.Fatal(err)
@@ -521,9 +508,8 @@ func TestManyRequestsNoLeftovers_E3_E5(t *testing.T) {
 	if _, _, err := forking.Wait4(-1, unix.WNOHANG); !errors.Is(err, unix.ECHILD) {
 		t.Fatalf("a child is still around: %v", err)
 	}
-	after, _ := os.ReadDir("/proc/self/fd")
-	if len(after) > len(fds) {
-		t.Fatalf("descriptors %d -> %d", len(fds), len(after))
+	if after := servertest.CountFDs(t); after > fds {
+		t.Fatalf("descriptors %d -> %d", fds, after)
 	}
 }
 

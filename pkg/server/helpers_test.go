@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -17,20 +17,7 @@ import (
 var fast = server.After(10 * time.Millisecond)
 
 // echoLine is a handler that echoes one line.
-var echoLine = server.HandlerFunc(func(req server.Request, addr net.Addr, srv server.Server) error {
-	switch r := req.(type) {
-	case server.Conn:
-		line, err := bufio.NewReader(r).ReadBytes('\n')
-		if err != nil && err != io.EOF {
-			return err
-		}
-		_, err = r.Write(line)
-		return err
-	case *server.Datagram:
-		return r.Socket.SendTo(r.Data, addr)
-	}
-	return nil
-})
+var echoLine = servertest.EchoLine
 
 // serve runs ServeForever in a goroutine and returns a stop function that
 // shuts the loop down, closes the server and returns the loop's error.
@@ -87,11 +74,4 @@ func sockPath(t *testing.T, name string) string {
 }
 
 // countFDs counts this process's open descriptors.
-func countFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd: cannot count descriptors")
-	}
-	return len(ents)
-}
+func countFDs(t *testing.T) int { t.Helper(); return servertest.CountFDs(t) }

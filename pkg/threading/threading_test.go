@@ -1,7 +1,6 @@
 package threading_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -15,26 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 	"github.com/gopy-socketserver/socketserver/pkg/threading"
 )
 
 var fast = server.After(10 * time.Millisecond)
 
-var echoLine = server.HandlerFunc(func(req server.Request, addr net.Addr, srv server.Server) error {
-	switch r := req.(type) {
-	case server.Conn:
-		line, err := bufio.NewReader(r).ReadBytes('\n')
-		if err != nil && err != io.EOF {
-			return err
-		}
-		_, err = r.Write(line)
-		return err
-	case *server.Datagram:
-		return r.Socket.SendTo(r.Data, addr)
-	}
-	return nil
-})
+var echoLine = servertest.EchoLine
 
 func serve(t *testing.T, s server.Server) {
 	t.Helper()
@@ -397,7 +384,7 @@ func TestTenThousandSequentialRequests(t *testing.T) {
 	if testing.Short() {
 		n = 500
 	}
-	fds, _ := os.ReadDir("/proc/self/fd")
+	fds := servertest.CountFDs(t)
 	goroutines := runtime.NumGoroutine()
 	s, err := threading.NewTCPServer("127.0.0.1:0", echoLine)
 	if err != nil {
@@ -428,9 +415,8 @@ func TestTenThousandSequentialRequests(t *testing.T) {
 		t.Fatalf("%d tracked workers after close", n)
 	}
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= goroutines }, "goroutines to exit")
-	after, _ := os.ReadDir("/proc/self/fd")
-	if len(after) > len(fds) {
-		t.Fatalf("descriptors: %d before, %d after", len(fds), len(after))
+	if after := servertest.CountFDs(t); after > fds {
+		t.Fatalf("descriptors: %d before, %d after", fds, after)
 	}
 }
 
