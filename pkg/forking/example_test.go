@@ -2,16 +2,13 @@ package forking_test
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"log"
-	"net"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/gopy-socketserver/socketserver/pkg/forking"
 	"github.com/gopy-socketserver/socketserver/pkg/handler"
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -36,43 +33,6 @@ func (h *datagramEcho) Handle() error {
 	return err
 }
 
-// ask sends a line to a server and prints the line it answers.
-func ask(network string, addr net.Addr, line string) {
-	var c net.Conn
-	var err error
-	switch network {
-	case "unixgram":
-		dir, _ := os.MkdirTemp("", "client")
-		defer os.RemoveAll(dir)
-		local := &net.UnixAddr{Name: filepath.Join(dir, "c"), Net: "unixgram"}
-		c, err = net.DialUnix("unixgram", local, addr.(*net.UnixAddr))
-	case "unix":
-		c, err = net.Dial("unix", addr.(*net.UnixAddr).Name)
-	default:
-		c, err = net.Dial(network, addr.String())
-	}
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprint(c, line)
-	reply, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Print(reply)
-}
-
-// tempSocket returns a path for a Unix socket in a new temporary directory.
-func tempSocket() (string, func()) {
-	dir, err := os.MkdirTemp("", "example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	return filepath.Join(dir, "sock"), func() { os.RemoveAll(dir) }
-}
-
 // The forking examples' handlers are registered at package level, so that a
 // re-executed child (see TestMain: forking.RunChild) finds them.
 var (
@@ -90,7 +50,7 @@ func ExampleTCPServer() {
 	go srv.ServeForever(server.After(50 * time.Millisecond))
 	defer srv.Shutdown()
 
-	ask("tcp", srv.ServerAddress, "hello over TCP\n")
+	servertest.Ask("tcp", srv.ServerAddress, "hello over TCP\n")
 	// Output: hello over TCP
 }
 
@@ -104,13 +64,13 @@ func ExampleUDPServer() {
 	go srv.ServeForever(server.After(50 * time.Millisecond))
 	defer srv.Shutdown()
 
-	ask("udp", srv.ServerAddress, "hello over UDP\n")
+	servertest.Ask("udp", srv.ServerAddress, "hello over UDP\n")
 	// Output: hello over UDP
 }
 
 // ExampleUnixStreamServer serves line echo with a forking.UnixStreamServer.
 func ExampleUnixStreamServer() {
-	path, cleanup := tempSocket()
+	path, cleanup := servertest.TempSocket()
 	defer cleanup()
 	srv, err := forking.NewUnixStreamServer(path, forkLineEcho)
 	if err != nil {
@@ -120,13 +80,13 @@ func ExampleUnixStreamServer() {
 	go srv.ServeForever(server.After(50 * time.Millisecond))
 	defer srv.Shutdown()
 
-	ask("unix", srv.ServerAddress, "hello over a Unix stream\n")
+	servertest.Ask("unix", srv.ServerAddress, "hello over a Unix stream\n")
 	// Output: hello over a Unix stream
 }
 
 // ExampleUnixDatagramServer serves line echo with a forking.UnixDatagramServer.
 func ExampleUnixDatagramServer() {
-	path, cleanup := tempSocket()
+	path, cleanup := servertest.TempSocket()
 	defer cleanup()
 	srv, err := forking.NewUnixDatagramServer(path, forkDatagramEcho)
 	if err != nil {
@@ -136,6 +96,6 @@ func ExampleUnixDatagramServer() {
 	go srv.ServeForever(server.After(50 * time.Millisecond))
 	defer srv.Shutdown()
 
-	ask("unixgram", srv.ServerAddress, "hello over Unix datagrams\n")
+	servertest.Ask("unixgram", srv.ServerAddress, "hello over Unix datagrams\n")
 	// Output: hello over Unix datagrams
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gopy-socketserver/socketserver/pkg/handler"
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -45,7 +46,7 @@ func Example_overrideWithSuper() {
 	}
 	defer s.ServerClose()
 	asked := make(chan struct{})
-	go func() { ask("tcp", s.ServerAddress, "hi\n"); close(asked) }()
+	go func() { servertest.Ask("tcp", s.ServerAddress, "hi\n"); close(asked) }()
 	s.Timeout = server.After(10 * time.Second)
 	if err := s.HandleRequest(); err != nil {
 		log.Fatal(err)

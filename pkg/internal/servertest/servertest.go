@@ -1,13 +1,18 @@
-// Package servertest holds the helpers that the tests of packages server,
-// threading and forking share: a line-echo handler and a descriptor count.
+// Package servertest holds the helpers that the tests and examples of
+// packages server, threading and forking share: a line-echo handler, a
+// descriptor count, and the examples' client.
 package servertest
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"log"
 	"net"
 	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
@@ -38,4 +43,42 @@ func CountFDs(t testing.TB) int {
 		t.Skip("no /proc/self/fd: cannot count descriptors")
 	}
 	return len(ents)
+}
+
+// Ask sends a line to a server and prints the line it answers (the
+// client side of the packages' line-echo examples).
+func Ask(network string, addr net.Addr, line string) {
+	var c net.Conn
+	var err error
+	switch network {
+	case "unixgram":
+		dir, _ := os.MkdirTemp("", "client")
+		defer os.RemoveAll(dir)
+		local := &net.UnixAddr{Name: filepath.Join(dir, "c"), Net: "unixgram"}
+		c, err = net.DialUnix("unixgram", local, addr.(*net.UnixAddr))
+	case "unix":
+		c, err = net.Dial("unix", addr.(*net.UnixAddr).Name)
+	default:
+		c, err = net.Dial(network, addr.String())
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprint(c, line)
+	reply, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(reply)
+}
+
+// TempSocket returns a path for a Unix socket in a new temporary directory.
+func TempSocket() (string, func()) {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return filepath.Join(dir, "sock"), func() { os.RemoveAll(dir) }
 }
