@@ -414,49 +414,26 @@ func TestChildProcessStatus_E8(t *testing.T) {
 // H1, H9, H10: datagram and Unix kinds with real children.
 func TestOtherKinds_H1_H9_H10(t *testing.T) {
 	dir := t.TempDir()
-	buf := make([]byte, 100)
-
 	u, err := forking.NewUDPServer("127.0.0.1:0", echoH)
 	if err != nil {
 		t.Fatal(err)
 	}
 	serve(t, u)
-	c, _ := net.Dial("udp", u.ServerAddress.String())
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	c.Write([]byte("udp"))
-	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "udp" {
-		t.Fatalf("udp %q %v", buf[:n], err)
-	}
-	c.Close()
+	servertest.RoundTrip(t, "udp", u.ServerAddress.String(), "udp")
 
 	us, err := forking.NewUnixStreamServer(filepath.Join(dir, "s"), echoH)
 	if err != nil {
 		t.Fatal(err)
 	}
 	serve(t, us)
-	sc, _ := net.Dial("unix", filepath.Join(dir, "s"))
-	sc.SetDeadline(time.Now().Add(20 * time.Second))
-	sc.Write([]byte("us\n"))
-	if b, err := io.ReadAll(sc); err != nil || string(b) != "us\n" {
-		t.Fatalf("unix stream %q %v", b, err)
-	}
-	sc.Close()
+	servertest.RoundTrip(t, "unix", filepath.Join(dir, "s"), "us\n")
 
 	ud, err := forking.NewUnixDatagramServer(filepath.Join(dir, "d"), echoH)
 	if err != nil {
 		t.Fatal(err)
 	}
 	serve(t, ud)
-	dc, err := net.DialUnix("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "c"), Net: "unixgram"}, &net.UnixAddr{Name: filepath.Join(dir, "d"), Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc.SetDeadline(time.Now().Add(20 * time.Second))
-	dc.Write([]byte("ud"))
-	if n, err := dc.Read(buf); err != nil || string(buf[:n]) != "ud" {
-		t.Fatalf("unix dgram %q %v", buf[:n], err)
-	}
-	dc.Close()
+	servertest.RoundTrip(t, "unixgram", filepath.Join(dir, "d"), "ud")
 }
 
 // E3, E5: with MaxChildren 2 many concurrent requests are all served and

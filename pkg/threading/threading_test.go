@@ -341,41 +341,21 @@ func TestOtherKinds_H3_H7_H8(t *testing.T) {
 		t.Fatal(err)
 	}
 	serve(t, u)
-	c, _ := net.Dial("udp", u.ServerAddress.String())
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	c.Write([]byte("u"))
-	b := make([]byte, 10)
-	if n, err := c.Read(b); err != nil || string(b[:n]) != "u" {
-		t.Fatalf("udp %q %v", b[:n], err)
-	}
-	c.Close()
+	servertest.RoundTrip(t, "udp", u.ServerAddress.String(), "udp")
+
 	us, err := threading.NewUnixStreamServer(filepath.Join(dir, "s"), echoLine)
 	if err != nil {
 		t.Fatal(err)
 	}
 	serve(t, us)
-	sc, _ := net.Dial("unix", filepath.Join(dir, "s"))
-	sc.SetDeadline(time.Now().Add(10 * time.Second))
-	sc.Write([]byte("s\n"))
-	if n, err := sc.Read(b); err != nil || string(b[:n]) != "s\n" {
-		t.Fatalf("unix stream %q %v", b[:n], err)
-	}
-	sc.Close()
+	servertest.RoundTrip(t, "unix", filepath.Join(dir, "s"), "us\n")
+
 	ud, err := threading.NewUnixDatagramServer(filepath.Join(dir, "d"), echoLine)
 	if err != nil {
 		t.Fatal(err)
 	}
 	serve(t, ud)
-	dc, err := net.DialUnix("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "c"), Net: "unixgram"}, &net.UnixAddr{Name: filepath.Join(dir, "d"), Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc.SetDeadline(time.Now().Add(10 * time.Second))
-	dc.Write([]byte("d"))
-	if n, err := dc.Read(b); err != nil || string(b[:n]) != "d" {
-		t.Fatalf("unix dgram %q %v", b[:n], err)
-	}
-	dc.Close()
+	servertest.RoundTrip(t, "unixgram", filepath.Join(dir, "d"), "ud")
 }
 
 // 10,000 sequential requests leave no goroutines or descriptors.

@@ -82,3 +82,41 @@ func TempSocket() (string, func()) {
 	}
 	return filepath.Join(dir, "sock"), func() { os.RemoveAll(dir) }
 }
+
+// RoundTrip sends payload to a server at address (for "unixgram", from a
+// bound client socket beside it, so the reply can come back) and fails the
+// test unless the same bytes come back within 20 seconds: for a stream, the
+// whole reply up to EOF, which also proves the server ended the request; for
+// a datagram, one datagram.
+func RoundTrip(t testing.TB, network, address, payload string) {
+	t.Helper()
+	var c net.Conn
+	var err error
+	if network == "unixgram" {
+		local := &net.UnixAddr{Name: address + ".client", Net: "unixgram"}
+		c, err = net.DialUnix("unixgram", local, &net.UnixAddr{Name: address, Net: "unixgram"})
+		defer os.Remove(local.Name)
+	} else {
+		c, err = net.Dial(network, address)
+	}
+	if err != nil {
+		t.Fatalf("%s dial %s: %v", network, address, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := c.Write([]byte(payload)); err != nil {
+		t.Fatalf("%s write: %v", network, err)
+	}
+	var got []byte
+	if network == "udp" || network == "unixgram" {
+		buf := make([]byte, len(payload)+64)
+		var n int
+		n, err = c.Read(buf)
+		got = buf[:n]
+	} else {
+		got, err = io.ReadAll(c)
+	}
+	if err != nil || string(got) != payload {
+		t.Fatalf("%s echo: got %q, %v; want %q", network, got, err, payload)
+	}
+}
