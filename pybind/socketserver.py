@@ -136,6 +136,17 @@ def _spec(server):
     elif shutdown in (BaseServer.shutdown_request, UDPServer.shutdown_request):
         mask &= ~(1 << _HOOKS.index("shutdown_request"))
     max_packet = server.max_packet_size if get_mode == _GET_RECVFROM else 0
+    # ThreadingMixIn's process_request with Go's get_request and CPython's
+    # verify_request: Go hands the request to a worker thread itself,
+    # without the GIL, and the worker completes process_request there
+    # (_adopt).
+    pool = None
+    if (
+        get_mode != _GET_PYTHON
+        and impl["process_request"] is _process_request
+        and not mask & (1 << _HOOKS.index("verify_request"))
+    ):
+        pool = _pool(server, bool(server.daemon_threads))
     # What selector.register(server) checks, with its messages (A9).
     try:
         fd = int(server.fileno())
@@ -144,8 +155,8 @@ def _spec(server):
     if fd < 0:
         raise ValueError(f"Invalid file descriptor: {fd}")
     if plain:
-        return (fd, mask, get_mode, max_packet, sock, sock.family, sock.type, sock.proto)
-    return (fd, mask, get_mode, max_packet, None, 0, 0, 0)
+        return (fd, mask, get_mode, max_packet, sock, sock.family, sock.type, sock.proto, pool)
+    return (fd, mask, get_mode, max_packet, None, 0, 0, 0, None)
 
 
 def _seconds(value):
@@ -274,12 +285,51 @@ def _excepthook(exc: BaseException) -> None:
         del args
 
 
-def _worker(pool, job):
+def _worker(pool, job, daemon):
     """A worker thread: run the first job, then whatever Go hands over."""
     while job is not None:
         job.run()
         job = None
         job = _go.pool_next(pool, _WORKER_IDLE)
+        if type(job) is tuple:
+            # A request the Go loop received without the GIL.
+            try:
+                job = _adopt(job, daemon)
+            finally:
+                _go.pool_adopted(pool)
+
+
+def _adopt(raw, daemon):
+    """Complete process_request (G5) for a request that the Go loop handed
+    to this worker: register it in _threads, as process_request does before
+    the request thread starts, and return its job, or None if another
+    worker is to run it (the server's daemon_threads changed) or it failed.
+    """
+    server, request, client_address = raw
+    try:
+        if bool(server.daemon_threads) != daemon:
+            _process_request(server, request, client_address)
+            return None
+        if server.block_on_close:
+            vars(server).setdefault("_threads", _Threads())
+        job = _Job(server, request, client_address, daemon)
+        server._threads.append(job)
+        return job
+    except Exception:
+        # What the serving loop does when process_request raises.
+        server.handle_error(request, client_address)
+        server.shutdown_request(request)
+        return None
+
+
+def _pool(server, daemon):
+    """The server's pool of idle workers with this daemon flag."""
+    state = _state(server)
+    pool = state.pools.get(daemon)
+    if pool is None:
+        pool = state.pools[daemon] = _go.pool_new()
+        _states_with_pools.add(state)
+    return pool
 
 
 def _process_request(self, request, client_address):
@@ -289,14 +339,10 @@ def _process_request(self, request, client_address):
     daemon = bool(self.daemon_threads)
     job = _Job(self, request, client_address, daemon)
     self._threads.append(job)
-    state = _state(self)
-    pool = state.pools.get(daemon)
-    if pool is None:
-        pool = state.pools[daemon] = _go.pool_new()
-        _states_with_pools.add(state)
+    pool = _pool(self, daemon)
     if not _go.pool_submit(pool, job):
         worker = threading.Thread(
-            target=_worker, args=(pool, job), name="socketserver worker", daemon=daemon
+            target=_worker, args=(pool, job, daemon), name="socketserver worker", daemon=daemon
         )
         worker.start()
 

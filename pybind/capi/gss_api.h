@@ -44,6 +44,28 @@ enum {
     GSS_EXC_OSERROR = 2    /* an OSError: get_request's errors are ignored */
 };
 
+/* A request that Go received without the GIL and handed to a worker thread
+   of a ThreadingMixIn server (GSSPoolNext fills it in).  Either obj is a
+   job object given to pool_submit (new), or this is a raw request that the
+   worker turns into Python objects:
+   - a stream connection: fd (>= 0, accepted by Go) with the socket's
+     family, sotype and proto;
+   - a datagram (fd == -1): data, n bytes, malloc'd by Go and freed by the
+     receiver, and sock, the server socket.
+   server and sock are borrowed: the serve_forever/handle_request call that
+   received the request keeps them alive until the worker reports it
+   adopted (GSSPoolAdopted). */
+typedef struct gss_job {
+    gss_obj obj;
+    gss_obj server;
+    gss_obj sock;
+    int fd, family, sotype, proto;
+    void *data;
+    int n;
+    int salen;
+    unsigned char sa[128]; /* struct sockaddr_storage */
+} gss_job;
+
 typedef struct gss_callbacks {
     /* PyErr_CheckSignals() on the calling thread: runs Python's signal
        handlers; a KeyboardInterrupt or a handler's exception comes back. */

@@ -19,6 +19,7 @@ package main
 /*
 #include <stdlib.h>
 #include "gss_calls.h"
+#include "gss_pool.h"
 */
 import "C"
 
@@ -26,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -54,16 +54,13 @@ func newServer() *pyServer {
 	return s
 }
 
-// Live pool handles, for GSSStats.
-var livePools atomic.Int64
-
 // GSSStats reports the goroutines and the live worker pools, so tests can
 // show that serving leaves nothing behind.
 //
 //export GSSStats
 func GSSStats(goroutines, pools *C.longlong) {
 	*goroutines = C.longlong(runtime.NumGoroutine())
-	*pools = C.longlong(livePools.Load())
+	*pools = C.longlong(C.gss_pool_live())
 }
 
 // GSSServeForever runs BaseServer.ServeForever for the Python server py
@@ -76,13 +73,18 @@ func GSSStats(goroutines, pools *C.longlong) {
 // CPython's loop tests it, and the Python layer resets the flag and sets the
 // event when this returns.
 //
+// pool, when not 0, is the worker pool of a ThreadingMixIn server that
+// keeps CPython's request path: the loop hands it raw requests, and the
+// call returns only once the workers have adopted them all (see pool).
+//
 //export GSSServeForever
 func GSSServeForever(py C.gss_obj, pollInterval C.double, fd C.int,
 	overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
-	family, sotype, proto C.int) (exc C.gss_obj) {
+	family, sotype, proto C.int, pool *C.gss_pool) (exc C.gss_obj) {
 	s := newServer()
 	defer s.recoverInto(&exc)
-	s.configure(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
+	s.configure(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto, pool)
+	defer s.settle()
 	s.serving = true
 	defer s.releasePending()
 	err := s.ServeForever(secondsOrNone(pollInterval))
@@ -95,15 +97,17 @@ func GSSServeForever(py C.gss_obj, pollInterval C.double, fd C.int,
 // GSSHandleRequest runs BaseServer.HandleRequest. timeout is the Python
 // socket's gettimeout() and serverTimeout the server's timeout attribute,
 // each NaN for None. *result receives handle_timeout()'s return value
-// when the wait timed out (a new reference).
+// when the wait timed out (a new reference). pool is as for
+// GSSServeForever.
 //
 //export GSSHandleRequest
 func GSSHandleRequest(py C.gss_obj, sockTimeout, serverTimeout C.double,
 	fd C.int, overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
-	family, sotype, proto C.int, result *C.gss_obj) (exc C.gss_obj) {
+	family, sotype, proto C.int, pool *C.gss_pool, result *C.gss_obj) (exc C.gss_obj) {
 	s := newServer()
 	defer s.recoverInto(&exc)
-	s.configure(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
+	s.configure(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto, pool)
+	defer s.settle()
 	s.sockTimeout = secondsOrNone(sockTimeout)
 	s.Timeout = secondsOrNone(serverTimeout)
 	defer s.releasePending()

@@ -1,96 +1,70 @@
 package main
 
 /*
-#include "gss_calls.h"
+#include <stdlib.h>
+#include <string.h>
+#include "gss_pool.h"
 */
 import "C"
 
 import (
-	"runtime/cgo"
-	"sync"
-	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
-// pool hands request jobs from the serving thread to idle Python worker
-// threads of a ThreadingMixIn server.
+// The worker pools of ThreadingMixIn servers are C (gss_pool.h), shared
+// with the glue: the Python layer gives a pool its job objects there, and
+// workers wait there without entering Go (see gss_pool.h for why).
 //
 // Workers are real Python threads, not goroutines: a goroutine's OS thread
 // running Python has no lasting thread state (PyGILState_Ensure makes and
 // drops one per call), is not a threading.Thread for excepthook and
 // current_thread(), and is killed with pthread_exit if it touches the GIL
-// while the interpreter finalizes, which Go does not survive. So Go keeps
-// the hand-off and the lifecycle (who is idle, when to start a thread,
-// closing), and Python threads run the handlers.
+// while the interpreter finalizes, which Go does not survive.
 //
-// The hand-off is an unbuffered channel: Submit succeeds only when a worker
-// is already waiting in Next, so a request never queues behind a busy one;
-// otherwise the caller starts a new worker with the job.
-type pool struct {
-	jobs      chan C.gss_obj
-	closed    chan struct{}
-	closeOnce sync.Once
+// What the Go loop adds is the raw request: when the class keeps CPython's
+// get_request, verify_request and ThreadingMixIn.process_request, the loop
+// offers the accepted descriptor or the datagram, received without the
+// GIL, to an idle worker, which builds the Python request, registers it in
+// the server's _threads and reports it adopted. The serving call does not
+// return before every request it offered is adopted (settle), so the
+// server object it borrowed stays alive, and a server_close() after
+// serve_forever() returns joins every request.
+
+// rawJob describes an accepted connection (fd >= 0) or a datagram (data
+// in C memory, which the worker frees) for the server py.
+func (s *pyServer) rawJob(fd int, data unsafe.Pointer, n int, rsa *unix.RawSockaddrAny, salen uint32) *C.gss_job {
+	j := &C.gss_job{server: s.py, sock: s.sock, fd: C.int(fd), family: C.int(s.family),
+		sotype: C.int(s.sotype), proto: C.int(s.proto), data: data, n: C.int(n)}
+	salen = min(salen, uint32(unsafe.Sizeof(*rsa)), uint32(len(j.sa)))
+	j.salen = C.int(salen)
+	C.memcpy(unsafe.Pointer(&j.sa[0]), unsafe.Pointer(rsa), C.size_t(salen))
+	return j
 }
 
-//export GSSPoolNew
-func GSSPoolNew() C.longlong {
-	p := &pool{jobs: make(chan C.gss_obj), closed: make(chan struct{})}
-	livePools.Add(1)
-	return C.longlong(cgo.NewHandle(p))
-}
-
-// GSSPoolFree releases the handle once no worker can use it any more.
-//
-//export GSSPoolFree
-func GSSPoolFree(h C.longlong) {
-	GSSPoolClose(h)
-	cgo.Handle(h).Delete()
-	livePools.Add(-1)
-}
-
-func poolOf(h C.longlong) *pool { return cgo.Handle(h).Value().(*pool) }
-
-// GSSPoolSubmit gives job to an idle worker; 0 if none is idle or the pool
-// is closed (the job then stays with the caller).
-//
-//export GSSPoolSubmit
-func GSSPoolSubmit(h C.longlong, job C.gss_obj) C.int {
-	p := poolOf(h)
-	select {
-	case <-p.closed:
-		return 0
-	default:
+// freeJob gives back what a raw job holds when it will not be made into
+// Python objects: the descriptor and the datagram buffer.
+func freeJob(j *C.gss_job) {
+	if j.fd >= 0 {
+		_ = unix.Close(int(j.fd))
+		j.fd = -1
 	}
-	select {
-	case p.jobs <- job:
-		return 1
-	default:
-		return 0
+	if j.data != nil {
+		C.free(j.data)
+		j.data = nil
 	}
 }
 
-// GSSPoolNext waits up to idle seconds for a job; 0 when the pool closes or
-// the wait times out (the worker thread then ends).
-//
-//export GSSPoolNext
-func GSSPoolNext(h C.longlong, idle C.double) C.gss_obj {
-	p := poolOf(h)
-	t := time.NewTimer(time.Duration(float64(idle) * float64(time.Second)))
-	defer t.Stop()
-	select {
-	case job := <-p.jobs:
-		return job
-	case <-p.closed:
-		return 0
-	case <-t.C:
-		return 0
-	}
+// offer gives a raw job to an idle worker; false if none is idle.
+func (s *pyServer) offer(j *C.gss_job) bool {
+	return s.pool != nil && C.gss_pool_offer(s.pool, j) != 0
 }
 
-// GSSPoolClose wakes every idle worker (they return 0 from Next) and makes
-// Submit refuse; the handle stays valid for workers still finishing a job.
-//
-//export GSSPoolClose
-func GSSPoolClose(h C.longlong) {
-	p := poolOf(h)
-	p.closeOnce.Do(func() { close(p.closed) })
+// settle returns once the workers have adopted every raw request this
+// call offered: until then they use the borrowed server object.
+func (s *pyServer) settle() {
+	if s.pool != nil {
+		C.gss_pool_settle(s.pool)
+	}
 }

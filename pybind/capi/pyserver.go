@@ -2,6 +2,7 @@ package main
 
 /*
 #include "gss_calls.h"
+#include "gss_pool.h"
 */
 import "C"
 
@@ -46,7 +47,8 @@ type pyServer struct {
 	sotype    int
 	proto     int
 
-	serving       bool // in serve_forever: watch the Python shutdown flag
+	serving       bool        // in serve_forever: watch the Python shutdown flag
+	pool          *C.gss_pool // raw requests go to its workers (ThreadingMixIn)
 	sockTimeout   server.Timeout
 	timeoutResult C.gss_obj
 	packet        []byte
@@ -58,7 +60,10 @@ type pyServer struct {
 }
 
 func (s *pyServer) configure(py C.gss_obj, fd C.int, overrides C.ulonglong, getMode,
-	maxPacket C.int, sock C.gss_obj, family, sotype, proto C.int) {
+	maxPacket C.int, sock C.gss_obj, family, sotype, proto C.int, pool *C.gss_pool) {
+	if getMode != getPython {
+		s.pool = pool // raw requests need Go's own get_request
+	}
 	s.py, s.fd, s.overrides = py, int(fd), uint64(overrides)
 	s.getMode, s.maxPacket, s.sock = int(getMode), int(maxPacket), sock
 	s.family, s.sotype, s.proto = int(family), int(sotype), int(proto)
@@ -67,22 +72,65 @@ func (s *pyServer) configure(py C.gss_obj, fd C.int, overrides C.ulonglong, getM
 
 func (s *pyServer) python(hook C.int) bool { return s.overrides&(1<<uint(hook)) != 0 }
 
-// pyRequest is a request as the Python side sees it, plus the descriptor
-// when Go accepted it (for SHUT_WR without the GIL), else -1.
+// pyRequest is one request and its client address, as the Python side
+// sees them. The loop passes it both as the server.Request and as the
+// net.Addr, so the hooks find the two Python objects together.
+//
+// A raw request (raw != nil) was received by Go without the GIL, for a
+// ThreadingMixIn server that keeps CPython's request path: it becomes
+// Python objects in the worker thread it is handed to, or here, under the
+// GIL, if it has to take the Python path after all (see ProcessRequest).
 type pyRequest struct {
-	obj C.gss_obj
-	fd  int
+	obj, addr C.gss_obj  // the request and the address (owned by pending)
+	fd        int        // the descriptor when Go accepted it (SHUT_WR), else -1
+	raw       *C.gss_job // not yet made into Python objects
+	lost      bool       // making the objects failed: nothing left to close
 }
 
-// pyAddr is a client address: a Python object (a tuple or a str).
-type pyAddr struct{ obj C.gss_obj }
+func (*pyRequest) Network() string { return "python" }
+func (*pyRequest) String() string  { return "<python address>" }
 
-func (pyAddr) Network() string   { return "python" }
-func (pyAddr) String() string    { return "<python address>" }
-func objOf(a net.Addr) C.gss_obj { p, _ := a.(pyAddr); return p.obj }
-func reqOf(r server.Request) pyRequest {
-	p, _ := r.(pyRequest)
-	return p
+func reqOf(r server.Request) *pyRequest {
+	if p, ok := r.(*pyRequest); ok {
+		return p
+	}
+	return &pyRequest{fd: -1, lost: true}
+}
+
+func addrOf(a net.Addr) *pyRequest {
+	if p, ok := a.(*pyRequest); ok {
+		return p
+	}
+	return &pyRequest{fd: -1, lost: true}
+}
+
+// objects makes a raw request into its Python request and address (under
+// the GIL, here on the serving thread). On failure the descriptor is
+// closed and the request is lost: the error goes to handle_error with None
+// for both, and nothing is left to shut down.
+func (s *pyServer) objects(r *pyRequest) error {
+	raw := r.raw
+	if raw == nil {
+		return nil
+	}
+	r.raw = nil
+	var kind C.int
+	var exc C.gss_obj
+	if raw.fd < 0 {
+		exc = C.gss_call_datagram_request(raw.sock, raw.data, raw.n,
+			unsafe.Pointer(&raw.sa[0]), raw.salen, &r.obj, &r.addr, &kind)
+		freeJob(raw)
+	} else {
+		exc = C.gss_call_stream_request(raw.fd, raw.family, raw.sotype,
+			raw.proto, unsafe.Pointer(&raw.sa[0]), raw.salen, &r.obj, &r.addr, &kind)
+		raw.fd = -1 // the socket object owns it now, or it was closed
+	}
+	if err := wrapException(exc, kind); err != nil {
+		r.lost, r.fd = true, -1
+		return err
+	}
+	s.pending = append(s.pending, r.obj, r.addr)
+	return nil
 }
 
 // call runs hook in Python with up to two arguments.
@@ -175,7 +223,8 @@ func (s *pyServer) GetRequest() (server.Request, net.Addr, error) {
 		return nil, nil, err
 	}
 	s.pending = append(s.pending, req, addr)
-	return pyRequest{obj: req, fd: -1}, pyAddr{addr}, nil
+	r := &pyRequest{obj: req, addr: addr, fd: -1}
+	return r, r, nil
 }
 
 // accept is TCPServer.get_request (C11) on the Python socket's descriptor:
@@ -196,15 +245,15 @@ func (s *pyServer) accept() (server.Request, net.Addr, error) {
 		if e != 0 {
 			return nil, nil, e // an OSError: ignored by the loop (B8)
 		}
-		var req, addr C.gss_obj
-		var kind C.int
-		exc := C.gss_call_stream_request(C.int(nfd), C.int(s.family), C.int(s.sotype),
-			C.int(s.proto), unsafe.Pointer(&rsa), C.int(salen), &req, &addr, &kind)
-		if err := wrapException(exc, kind); err != nil {
-			return nil, nil, err
+		r := &pyRequest{fd: int(nfd), raw: s.rawJob(int(nfd), nil, 0, &rsa, salen)}
+		if s.pool == nil {
+			// Not handed to a worker: the request is Python's at once, as
+			// socket.accept() makes it.
+			if err := s.objects(r); err != nil {
+				return nil, nil, err
+			}
 		}
-		s.pending = append(s.pending, req, addr)
-		return pyRequest{obj: req, fd: int(nfd)}, pyAddr{addr}, nil
+		return r, r, nil
 	}
 }
 
@@ -233,15 +282,23 @@ func (s *pyServer) recvfrom() (server.Request, net.Addr, error) {
 		if e != 0 {
 			return nil, nil, e
 		}
-		var req, addr C.gss_obj
-		var kind C.int
-		exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(&rsa),
-			C.int(salen), &req, &addr, &kind)
-		if err := wrapException(exc, kind); err != nil {
-			return nil, nil, err
+		salen = min(salen, uint32(unsafe.Sizeof(rsa)))
+		if s.pool == nil {
+			var req, addr C.gss_obj
+			var kind C.int
+			exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(&rsa),
+				C.int(salen), &req, &addr, &kind)
+			if err := wrapException(exc, kind); err != nil {
+				return nil, nil, err
+			}
+			s.pending = append(s.pending, req, addr)
+			r := &pyRequest{obj: req, addr: addr, fd: -1}
+			return r, r, nil
 		}
-		s.pending = append(s.pending, req, addr)
-		return pyRequest{obj: req, fd: -1}, pyAddr{addr}, nil
+		// For a worker thread: the datagram moves to C memory, which the
+		// worker frees once it has made the bytes object.
+		r := &pyRequest{fd: -1, raw: s.rawJob(-1, C.CBytes(buf[:n]), int(n), &rsa, salen)}
+		return r, r, nil
 	}
 }
 
@@ -249,31 +306,56 @@ func (s *pyServer) VerifyRequest(req server.Request, addr net.Addr) (bool, error
 	if !s.python(C.GSS_VERIFY_REQUEST) {
 		return true, nil
 	}
-	_, _, ok, err := s.call(C.GSS_VERIFY_REQUEST, reqOf(req).obj, objOf(addr))
+	r := reqOf(req)
+	if err := s.objects(r); err != nil {
+		return false, err
+	}
+	_, _, ok, err := s.call(C.GSS_VERIFY_REQUEST, r.obj, addrOf(addr).addr)
 	return ok, err
 }
 
+// ProcessRequest hands a raw request to an idle worker thread of the pool
+// without the GIL: this is ThreadingMixIn.process_request, whose Python
+// version (pybind/socketserver.py) the worker then completes. When no
+// worker is idle, the request becomes Python objects here and takes the
+// Python path, which starts a thread.
 func (s *pyServer) ProcessRequest(req server.Request, addr net.Addr) error {
+	r := reqOf(req)
+	if r.raw != nil && s.offer(r.raw) {
+		r.raw, r.fd, r.lost = nil, -1, true // the worker's from now on
+		return nil
+	}
+	if err := s.objects(r); err != nil {
+		return err
+	}
 	if !s.python(C.GSS_PROCESS_REQUEST) {
 		return s.BaseServer.ProcessRequest(req, addr)
 	}
-	return s.callNone(C.GSS_PROCESS_REQUEST, reqOf(req).obj, objOf(addr))
+	return s.callNone(C.GSS_PROCESS_REQUEST, r.obj, addrOf(addr).addr)
 }
 
 // FinishRequest always runs in Python: it instantiates the handler class.
 func (s *pyServer) FinishRequest(req server.Request, addr net.Addr) error {
-	return s.callNone(C.GSS_FINISH_REQUEST, reqOf(req).obj, objOf(addr))
+	r := reqOf(req)
+	if err := s.objects(r); err != nil {
+		return err
+	}
+	return s.callNone(C.GSS_FINISH_REQUEST, r.obj, addrOf(addr).addr)
 }
 
 func (s *pyServer) ShutdownRequest(req server.Request) error {
+	r := reqOf(req)
+	if s.objects(r) != nil || r.lost {
+		return nil // nothing left to shut down
+	}
 	if s.python(C.GSS_SHUTDOWN_REQUEST) {
-		return s.callNone(C.GSS_SHUTDOWN_REQUEST, reqOf(req).obj, 0)
+		return s.callNone(C.GSS_SHUTDOWN_REQUEST, r.obj, 0)
 	}
 	if s.overrides&(1<<shutdownWrite) != 0 {
 		// C12: half-close, ignoring errors (ENOTCONN when the peer left).
 		// The Python layer sets this bit only when Go accepted the request
 		// itself, so the descriptor is known.
-		if r := reqOf(req); r.fd >= 0 {
+		if r.fd >= 0 {
 			_ = unix.Shutdown(r.fd, unix.SHUT_WR)
 		}
 	}
@@ -281,10 +363,11 @@ func (s *pyServer) ShutdownRequest(req server.Request) error {
 }
 
 func (s *pyServer) CloseRequest(req server.Request) error {
-	if !s.python(C.GSS_CLOSE_REQUEST) {
+	r := reqOf(req)
+	if !s.python(C.GSS_CLOSE_REQUEST) || s.objects(r) != nil || r.lost {
 		return nil
 	}
-	return s.callNone(C.GSS_CLOSE_REQUEST, reqOf(req).obj, 0)
+	return s.callNone(C.GSS_CLOSE_REQUEST, r.obj, 0)
 }
 
 // HandleError always runs in Python (the default prints a traceback). A Go
@@ -297,8 +380,16 @@ func (s *pyServer) HandleError(req server.Request, addr net.Addr, err error) err
 	} else {
 		exc = goException(err)
 	}
+	r := reqOf(req)
+	if r.raw != nil {
+		if err := s.objects(r); err != nil {
+			C.gss_call_decref(exc, 0, 0)
+			return s.HandleError(req, addr, err)
+		}
+	}
 	var kind C.int
-	return wrapException(C.gss_call_handle_error(s.py, reqOf(req).obj, objOf(addr), exc, &kind), kind)
+	// A lost request has no objects: the glue passes None for 0.
+	return wrapException(C.gss_call_handle_error(s.py, r.obj, addrOf(addr).addr, exc, &kind), kind)
 }
 
 func (s *pyServer) HandleTimeout() error {

@@ -32,6 +32,7 @@
 
 #include "gss_api.h"
 #include "gss_glue.h"
+#include "gss_pool.h"
 #include "libgosocketserver.h"
 
 static volatile int gss_in_child = 0;
@@ -260,7 +261,9 @@ static gss_obj cb_handle_error(gss_obj self, gss_obj request, gss_obj addr, gss_
     PyErr_GetExcInfo(&old_t, &old_v, &old_tb);
     Py_INCREF(Py_TYPE(value));
     PyErr_SetExcInfo((PyObject *)Py_TYPE(value), value, PyException_GetTraceback(value));
-    PyObject *args[3] = {(PyObject *)self, (PyObject *)request, (PyObject *)addr};
+    /* A request that could not be made into objects is None. */
+    PyObject *args[3] = {(PyObject *)self, request ? (PyObject *)request : Py_None,
+                         addr ? (PyObject *)addr : Py_None};
     PyObject *r = PyObject_VectorcallMethod(hook_names[GSS_HANDLE_ERROR], args,
                                             3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     gss_obj err = 0;
@@ -389,14 +392,22 @@ typedef struct {
     int max_packet_size;
     PyObject *sock;
     int family, sotype, proto;
+    PyObject *pool; /* a pool capsule for raw requests, or None */
+    gss_pool *pool_handle; /* its pool, or NULL */
 } spec_t;
+
+static int pool_of(PyObject *capsule, gss_pool **p);
 
 static int parse_spec(PyObject *spec, spec_t *s)
 {
-    return PyArg_ParseTuple(spec, "iKiiOiii;spec", &s->fd, &s->overrides, &s->get_mode,
-                            &s->max_packet_size, &s->sock, &s->family, &s->sotype, &s->proto)
-               ? 0
-               : -1;
+    if (!PyArg_ParseTuple(spec, "iKiiOiiiO;spec", &s->fd, &s->overrides, &s->get_mode,
+                          &s->max_packet_size, &s->sock, &s->family, &s->sotype, &s->proto,
+                          &s->pool))
+        return -1;
+    s->pool_handle = NULL;
+    if (s->pool != Py_None && pool_of(s->pool, &s->pool_handle) < 0)
+        return -1;
+    return 0;
 }
 
 PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject *spec)
@@ -407,7 +418,8 @@ PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject 
     gss_obj exc;
     Py_BEGIN_ALLOW_THREADS
     exc = GSSServeForever((gss_obj)server, poll_interval, s.fd, s.overrides, s.get_mode,
-                          s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto);
+                          s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto,
+                          s.pool_handle);
     Py_END_ALLOW_THREADS
     return finish(exc, Py_NewRef(Py_None));
 }
@@ -422,46 +434,40 @@ PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double se
     Py_BEGIN_ALLOW_THREADS
     exc = GSSHandleRequest((gss_obj)server, sock_timeout, server_timeout, s.fd, s.overrides, s.get_mode,
                            s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto,
-                           &result);
+                           s.pool_handle, &result);
     Py_END_ALLOW_THREADS
     return finish(exc, result ? (PyObject *)result : Py_NewRef(Py_None));
 }
 
 /* ---- the request-thread pool ----------------------------------------- */
 
-/* A pool is a capsule: when the last reference goes (the server's state
-   and every worker hold one), the Go handle is freed. */
+/* A pool is a capsule over a gss_pool (pybind/capi/gss_pool.h): when the
+   last reference goes (the server's state and every worker hold one), the
+   pool is freed. */
 static void free_pool(PyObject *capsule)
 {
-    long long *h = PyCapsule_GetPointer(capsule, "gosocketserver.pool");
-    if (h != NULL && !gss_in_child)
-        GSSPoolFree(*h);
-    PyMem_Free(h);
+    gss_pool *p = PyCapsule_GetPointer(capsule, "gosocketserver.pool");
+    if (p != NULL && !gss_in_child)
+        gss_pool_free(p);
 }
 
 PyObject *gss_py_pool_new(void)
 {
     if (gss_refuse_in_child())
         return NULL;
-    long long *h = PyMem_Malloc(sizeof *h);
-    if (h == NULL)
+    gss_pool *p = gss_pool_new();
+    if (p == NULL)
         return PyErr_NoMemory();
-    *h = GSSPoolNew();
-    PyObject *cap = PyCapsule_New(h, "gosocketserver.pool", free_pool);
-    if (cap == NULL) {
-        GSSPoolFree(*h);
-        PyMem_Free(h);
-    }
+    PyObject *cap = PyCapsule_New(p, "gosocketserver.pool", free_pool);
+    if (cap == NULL)
+        gss_pool_free(p);
     return cap;
 }
 
-static int pool_handle(PyObject *capsule, long long *h)
+static int pool_of(PyObject *capsule, gss_pool **p)
 {
-    long long *p = PyCapsule_GetPointer(capsule, "gosocketserver.pool");
-    if (p == NULL)
-        return -1;
-    *h = *p;
-    return 0;
+    *p = PyCapsule_GetPointer(capsule, "gosocketserver.pool");
+    return *p == NULL ? -1 : 0;
 }
 
 PyObject *gss_py_stats(void)
@@ -473,48 +479,109 @@ PyObject *gss_py_stats(void)
     return Py_BuildValue("{sLsL}", "goroutines", goroutines, "pools", pools);
 }
 
-/* Hand a job (any object; a new reference goes to Go) to an idle worker.
-   Returns True if one took it, False if the caller must start a worker. */
+/* Hand a job (any object; a new reference goes with it) to an idle worker.
+   Returns True if one took it, False if the caller must start a worker.
+   The pool's lock is only ever held briefly, so the GIL is kept. */
 PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job)
 {
-    long long p;
-    if (gss_refuse_in_child() || pool_handle(pool, &p) < 0)
+    gss_pool *p;
+    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
         return NULL;
+    gss_job j = {.obj = (gss_obj)job, .fd = -1};
     Py_INCREF(job);
-    int taken;
-    Py_BEGIN_ALLOW_THREADS
-    taken = GSSPoolSubmit(p, (gss_obj)job);
-    Py_END_ALLOW_THREADS
+    int taken = gss_pool_offer(p, &j);
     if (!taken)
         Py_DECREF(job);
     return PyBool_FromLong(taken);
 }
 
+/* A raw request from Go as Python objects: (server, request, address),
+   all new.  GIL held.  On failure the descriptor is closed.  The datagram
+   buffer is freed either way. */
+static PyObject *adopt_raw(gss_job *j)
+{
+    PyObject *addr = make_address(j->sa, j->salen), *req = NULL;
+    if (j->fd >= 0) {
+        if (addr != NULL)
+            req = PyObject_CallFunction(socket_class, "iiii", j->family, j->sotype, j->proto,
+                                        j->fd);
+        if (req == NULL)
+            close(j->fd);
+    } else {
+        if (addr != NULL)
+            req = Py_BuildValue("(y#O)", (const char *)j->data, (Py_ssize_t)j->n,
+                                (PyObject *)j->sock);
+        free(j->data);
+    }
+    if (req == NULL) {
+        Py_XDECREF(addr);
+        return NULL;
+    }
+    PyObject *t = PyTuple_Pack(3, (PyObject *)j->server, req, addr);
+    Py_DECREF(req);
+    Py_DECREF(addr);
+    return t;
+}
+
 /* Called by a worker thread: wait up to idle seconds for a job.  Returns
-   the job (the reference Go held), or None when the pool is closed or the
-   wait timed out.  PyErr_CheckSignals is not needed: workers never run on
-   the main thread. */
+   the job object given to pool_submit (the reference Go held); for a raw
+   request from the Go loop, the tuple (server, request, client_address),
+   which the caller must register and then report with pool_adopted (if
+   making it fails, that is reported here and the error raised); None when
+   the pool is closed or the wait timed out.  PyErr_CheckSignals is not
+   needed: workers never run on the main thread. */
 PyObject *gss_py_pool_next(PyObject *pool, double idle)
 {
-    long long p;
-    if (gss_refuse_in_child() || pool_handle(pool, &p) < 0)
+    gss_pool *p;
+    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
         return NULL;
-    gss_obj job;
+    gss_job j;
+    int got;
+    /* The wait is a condition variable in C, with the GIL released. */
     Py_BEGIN_ALLOW_THREADS
-    job = GSSPoolNext(p, idle);
+    got = gss_pool_next(p, idle, &j);
     Py_END_ALLOW_THREADS
-    return job ? (PyObject *)job : Py_NewRef(Py_None);
+    if (!got)
+        Py_RETURN_NONE;
+    if (j.obj)
+        return (PyObject *)j.obj;
+    PyObject *t = adopt_raw(&j);
+    if (t == NULL)
+        gss_pool_adopted(p);
+    return t;
+}
+
+/* A raw request from pool_next is registered (or given up): the serving
+   call that handed it over may return.  A brief lock: the GIL is kept. */
+PyObject *gss_py_pool_adopted(PyObject *pool)
+{
+    gss_pool *p;
+    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
+        return NULL;
+    gss_pool_adopted(p);
+    Py_RETURN_NONE;
+}
+
+/* The pool's counters (gss_pool_info) as a dict. */
+PyObject *gss_py_pool_info(PyObject *pool)
+{
+    gss_pool *p;
+    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
+        return NULL;
+    int idle;
+    long long handoffs;
+    long unadopted;
+    gss_pool_info(p, &idle, &handoffs, &unadopted);
+    return Py_BuildValue("{sisLsl}", "idle", idle, "handoffs", handoffs, "unadopted", unadopted);
 }
 
 /* Close the pool: idle workers return None from pool_next, and
    pool_submit refuses from now on. */
 PyObject *gss_py_pool_close(PyObject *pool)
 {
-    long long p;
-    if (gss_refuse_in_child() || pool_handle(pool, &p) < 0)
+    gss_pool *p;
+    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
         return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    GSSPoolClose(p);
-    Py_END_ALLOW_THREADS
+    gss_pool_close(p);
     Py_RETURN_NONE;
 }

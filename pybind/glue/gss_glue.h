@@ -14,7 +14,9 @@ PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double se
 PyObject *gss_py_pool_new(void);
 PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job);
 PyObject *gss_py_pool_next(PyObject *pool, double idle);
+PyObject *gss_py_pool_adopted(PyObject *pool);
 PyObject *gss_py_pool_close(PyObject *pool);
+PyObject *gss_py_pool_info(PyObject *pool);
 PyObject *gss_py_stats(void);
 
 #endif

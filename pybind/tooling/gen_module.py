@@ -42,6 +42,8 @@ def build() -> Module:
         ("pool_new", "gss_py_pool_new", []),
         ("pool_submit", "gss_py_pool_submit", [obj("pool"), obj("job")]),
         ("pool_next", "gss_py_pool_next", [obj("pool"), param("double", "idle")]),
+        ("pool_adopted", "gss_py_pool_adopted", [obj("pool")]),
+        ("pool_info", "gss_py_pool_info", [obj("pool")]),
         ("pool_close", "gss_py_pool_close", [obj("pool")]),
         ("stats", "gss_py_stats", []),
     ]
