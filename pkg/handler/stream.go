@@ -96,9 +96,9 @@ func (h *StreamRequestHandler) Setup() error {
 	case h.RBufSize == Unbuffered:
 		h.Rfile = &rawReader{r: c}
 	case h.RBufSize > 0:
-		h.Rfile = &bufReader{Reader: bufio.NewReaderSize(c, h.RBufSize)}
+		h.Rfile = newBufReader(c, h.RBufSize)
 	default:
-		h.Rfile = &bufReader{Reader: bufio.NewReaderSize(c, DefaultBufferSize)}
+		h.Rfile = newBufReader(c, DefaultBufferSize)
 	}
 	switch {
 	case h.WBufSize == 0:
@@ -184,13 +184,6 @@ func (w *SocketWriter) Close() error { w.closed = true; return nil }
 //
 // CPython: Lib/socketserver.py:833 _SocketWriter
 func (w *SocketWriter) Closed() bool { return w.closed }
-
-type bufReader struct {
-	*bufio.Reader
-	closed bool
-}
-
-func (r *bufReader) Close() error { r.closed = true; return nil }
 
 // rawReader reads without buffering: ReadByte reads one byte from the
 // connection, like Python's SocketIO.readline.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -383,6 +384,7 @@ func (s *sysSocket) Close() error {
 // idle connection) and deadlines work.
 type conn struct {
 	f      *os.File
+	rc     syscall.RawConn // f's, for ReadWhenReady
 	fd     int
 	family int
 	local  net.Addr
@@ -414,7 +416,12 @@ func newConn(fd, family int, remote net.Addr) (*conn, error) {
 		unix.Close(fd)
 		return nil, &osError{op: "accept", err: unix.EBADF}
 	}
-	c := &conn{f: f, fd: fd, family: family, remote: remote}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, &osError{op: "accept", err: unix.EBADF}
+	}
+	c := &conn{f: f, rc: rc, fd: fd, family: family, remote: remote}
 	c.timeout.Store(-1)
 	return c, nil
 }
@@ -438,6 +445,50 @@ func (c *conn) Read(p []byte) (int, error) {
 	}
 	n, err := c.f.Read(p)
 	return n, c.wrap("recv", err)
+}
+
+// ReadWhenReady is Read into a buffer that take supplies only once the
+// connection has something to report (data, EOF or an error): a reader
+// waiting on an idle connection holds no buffer. A buffer taken while the
+// connection turned out not to be readable after all is handed to put.
+// It returns the buffer read into (nil on a timeout or a closed
+// connection) and Read's results, io.EOF included.
+//
+// CPython: none (Go addition; see handler.StreamRequestHandler's Rfile)
+func (c *conn) ReadWhenReady(take func() []byte, put func([]byte)) ([]byte, int, error) {
+	if d := c.timeout.Load(); d >= 0 {
+		c.f.SetReadDeadline(time.Now().Add(time.Duration(d)))
+	}
+	var buf []byte
+	var n int
+	var rerr error
+	err := c.rc.Read(func(fd uintptr) bool {
+		b := take()
+		for {
+			n, rerr = unix.Read(int(fd), b)
+			if rerr != unix.EINTR {
+				break
+			}
+		}
+		if rerr == unix.EAGAIN {
+			put(b)
+			return false // wait on the netpoller, without the buffer
+		}
+		buf = b
+		return true
+	})
+	switch {
+	case err != nil: // a deadline, or the connection was closed
+		if buf != nil {
+			put(buf)
+		}
+		return nil, 0, c.wrap("recv", &os.PathError{Op: "read", Path: "socket", Err: err})
+	case rerr != nil:
+		return buf, 0, &osError{op: "recv", err: rerr}
+	case n == 0 && len(buf) > 0:
+		return buf, 0, io.EOF
+	}
+	return buf, n, nil
 }
 
 func (c *conn) Write(p []byte) (int, error) {
