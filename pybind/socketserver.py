@@ -19,8 +19,12 @@ What is Python and what is Go:
   definition (accept(2) and recvfrom(2) included), and in Python, called
   from the Go loop, whenever a class or instance overrides them.
 * ThreadingMixIn hands each request to a pool of Python worker threads
-  through Go, instead of starting a new thread per request; a request is
-  tracked in ``_threads`` by a job object that behaves like its thread.
+  instead of starting a new thread per request; a request is tracked in
+  ``_threads`` by a job object that behaves like its thread.  When the
+  class keeps CPython's get_request, verify_request and process_request,
+  the Go loop hands the accepted descriptor or the datagram to an idle
+  worker without the GIL, and the worker completes process_request
+  (``_adopt``).
 * ForkingMixIn is pyref's: the child's whole path is Python and ends in
   ``os._exit``, never returning into Go (a forked child must not run Go).
 """
@@ -223,9 +227,13 @@ BaseServer.handle_request = _handle_request
 # ---- ThreadingMixIn: requests run by pooled Python threads ----------------
 #
 # CPython starts a thread per request.  Here the serving loop hands the
-# request through Go to a worker thread that is idle, and starts a new
-# worker only when none is; a worker that stays idle for _WORKER_IDLE
-# seconds ends.  Workers are real threading.Thread objects, and a request
+# request to a worker thread that is idle (the pool is C: gss_pool.h), and
+# starts a new worker only when none is; a worker that stays idle for
+# _WORKER_IDLE seconds ends.  Two paths lead to a worker: process_request
+# below (a job made in Python), and the Go loop itself, which hands over the
+# bare descriptor or datagram without the GIL when the class keeps CPython's
+# get_request, verify_request and this process_request (_adopt completes
+# process_request on the worker).  Workers are real threading.Thread objects, and a request
 # runs on a worker whose daemon flag is the server's daemon_threads, so
 # current_thread(), threading.excepthook and interpreter exit (non-daemon
 # request threads are joined, daemon ones abandoned) behave as in CPython.

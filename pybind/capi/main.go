@@ -73,7 +73,7 @@ func GSSStats(goroutines, pools *C.longlong) {
 // CPython's loop tests it, and the Python layer resets the flag and sets the
 // event when this returns.
 //
-// pool, when not 0, is the worker pool of a ThreadingMixIn server that
+// pool, when not NULL, is the worker pool of a ThreadingMixIn server that
 // keeps CPython's request path: the loop hands it raw requests, and the
 // call returns only once the workers have adopted them all (see pool).
 //
