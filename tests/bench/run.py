@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -108,6 +108,7 @@ class ServerSpec:
     patterns: tuple[str, ...]
     memory: bool = False  # also hold idle connections on it
     quick: bool = False  # part of the short table of make demo
+    group: str = ""  # the servers compared with each other share one (see measure_group)
 
     @property
     def name(self) -> str:
@@ -127,9 +128,11 @@ class ServerSpec:
 def server_specs() -> list[ServerSpec]:
     """Every server, in run order.
 
-    The servers compared with each other run back to back (stdlib, pyref
-    and the drop-in of one class in a row), so that a change in the
-    machine's background load skews a ratio least.
+    The servers compared with each other share a group (stdlib, pyref and
+    the drop-in of one class; raw Go and the Go packages of one transport):
+    they run at the same time and are measured in mirrored halves (see
+    measure_group), so that a change in the machine's background load skews
+    a ratio least.
     """
     stream = ("short", "keepalive")
     dgram = ("datagram",)
@@ -142,23 +145,29 @@ def server_specs() -> list[ServerSpec]:
         quick: bool = False,
     ) -> list[ServerSpec]:
         return [
-            ServerSpec(impl, cls, transport, patterns, memory, quick and impl != "pyref")
+            ServerSpec(impl, cls, transport, patterns, memory, quick and impl != "pyref", cls)
             for impl in ("stdlib", "pyref", "go")
         ]
 
+    def go(
+        impl: str, shape: str, transport: str, patterns: tuple[str, ...], **kw: Any
+    ) -> ServerSpec:
+        return ServerSpec(impl, shape, transport, patterns, group=f"Go {transport}", **kw)
+
     return [
-        ServerSpec("raw-go", "goroutine per connection", "tcp", stream, True, True),
-        ServerSpec("go-pkg", "threading.TCPServer", "tcp", stream, True, True),
+        go("raw-go", "goroutine per connection", "tcp", stream, memory=True, quick=True),
+        go("go-pkg", "threading.TCPServer", "tcp", stream, memory=True, quick=True),
         *by_impl("ThreadingTCPServer", "tcp", stream, memory=True, quick=True),
-        ServerSpec("asyncio", "start_server", "tcp", stream, True, True),
-        ServerSpec("uvloop", "start_server", "tcp", stream, True, True),
+        # asyncio and uvloop are compared with the stdlib ThreadingTCPServer.
+        ServerSpec("asyncio", "start_server", "tcp", stream, True, True, "ThreadingTCPServer"),
+        ServerSpec("uvloop", "start_server", "tcp", stream, True, True, "ThreadingTCPServer"),
         *by_impl("ForkingTCPServer", "tcp", stream),
-        ServerSpec("raw-go", "goroutine per connection", "unix", stream),
-        ServerSpec("go-pkg", "threading.UnixStreamServer", "unix", stream),
+        go("raw-go", "goroutine per connection", "unix", stream),
+        go("go-pkg", "threading.UnixStreamServer", "unix", stream),
         *by_impl("ThreadingUnixStreamServer", "unix", stream),
-        ServerSpec("raw-go", "one ReadFrom/WriteTo loop", "udp", dgram, quick=True),
-        ServerSpec("go-pkg", "threading.UDPServer", "udp", dgram, quick=True),
-        ServerSpec("go-pkg", "server.UDPServer", "udp", dgram),
+        go("raw-go", "one ReadFrom/WriteTo loop", "udp", dgram, quick=True),
+        go("go-pkg", "threading.UDPServer", "udp", dgram, quick=True),
+        go("go-pkg", "server.UDPServer", "udp", dgram),
         *by_impl("UDPServer", "udp", dgram),
         *by_impl("ThreadingUDPServer", "udp", dgram, quick=True),
     ]
@@ -398,23 +407,24 @@ def raise_nofile() -> tuple[int, int]:
 # --- measurements -----------------------------------------------------------
 
 
-def measure(run: Run, spec: ServerSpec, server: ServerProcess, pattern: str) -> None:
+def load(
+    run: Run, spec: ServerSpec, server: ServerProcess, pattern: str, secs: float
+) -> dict[str, Any]:
+    """One ssload run of *secs* seconds: its JSON result. Raises RuntimeError."""
     o = run.opts
-    run.step += 1
-    address = server.info["address"]
     cmd = [
         str(run.tools.ssload),
         "-json",
         "-network",
         spec.transport,
         "-addr",
-        address,
+        server.info["address"],
         "-pattern",
         pattern,
         "-clients",
         str(o.clients),
         "-duration",
-        f"{o.secs}s",
+        f"{secs}s",
         "-warmup",
         f"{o.warmup}s",
         "-payload",
@@ -422,6 +432,62 @@ def measure(run: Run, spec: ServerSpec, server: ServerProcess, pattern: str) -> 
         "-timeout",
         OP_TIMEOUT,
     ]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, timeout=secs + o.warmup + 30, cwd=REPO, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(str(exc)) from None
+    lines = done.stdout.decode(errors="replace").strip().splitlines()
+    if not lines:
+        raise RuntimeError(
+            f"ssload exit {done.returncode}: {done.stderr.decode(errors='replace').strip()}"
+        )
+    try:
+        result: dict[str, Any] = json.loads(lines[-1])
+    except ValueError as exc:
+        raise RuntimeError(f"ssload printed no JSON: {exc}") from None
+    return result
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The results of the halves of one measurement as one: counts add up,
+    req/s is all requests over all measured seconds, p50 and p99 are the
+    request-weighted means of the halves' (ssload reports no histogram),
+    max is the larger."""
+    total = sum(p["requests"] for p in parts)
+    seconds = sum(p["seconds"] for p in parts)
+
+    def weighted(key: str) -> float:
+        if total == 0:
+            return max(float(p[key]) for p in parts)
+        return sum(float(p[key]) * p["requests"] for p in parts) / total
+
+    kinds: dict[str, int] = {}
+    for p in parts:
+        for kind, n in (p.get("error_kinds") or {}).items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    return {
+        "rps": total / seconds if seconds else 0.0,
+        "p50_ms": weighted("p50_ms"),
+        "p99_ms": weighted("p99_ms"),
+        "max_ms": max(p["max_ms"] for p in parts),
+        "requests": total,
+        "seconds": seconds,
+        "errors": sum(p["errors"] for p in parts),
+        "error_kinds": kinds,
+        "first_error": next((p["first_error"] for p in parts if p.get("first_error")), ""),
+        "bytes_verified": sum(p["bytes_verified"] for p in parts),
+        "stale_datagrams": sum(p["stale_datagrams"] for p in parts),
+        "backlog_full_retries": sum(p.get("backlog_full_retries", 0) for p in parts),
+    }
+
+
+def record(
+    run: Run, spec: ServerSpec, pattern: str, parts: list[dict[str, Any]], error: str
+) -> None:
+    """Add one row of the throughput table and print its progress line."""
+    run.step += 1
     row: dict[str, Any] = {
         "name": spec.name,
         "impl": spec.impl,
@@ -430,36 +496,31 @@ def measure(run: Run, spec: ServerSpec, server: ServerProcess, pattern: str) -> 
         "pattern": pattern,
     }
     label = f"{spec.name:<46} {spec.transport:<4} {pattern:<9}"
-    try:
-        done = subprocess.run(
-            cmd, capture_output=True, timeout=o.secs + o.warmup + 30, cwd=REPO, check=False
-        )
-        lines = done.stdout.decode(errors="replace").strip().splitlines()
-        if not lines:
-            raise RuntimeError(
-                f"ssload exit {done.returncode}: {done.stderr.decode(errors='replace').strip()}"
-            )
-        result = json.loads(lines[-1])
-    except (subprocess.TimeoutExpired, RuntimeError, ValueError) as exc:
-        row["error"] = str(exc)
-        run.failures.append(f"{label.strip()}: {exc}")
+    if error:
+        row["error"] = error
+        run.failures.append(f"{label.strip()}: {error}")
         run.throughput.append(row)
-        run.progress(f"{label} FAILED: {exc}")
+        run.progress(f"{label} FAILED: {error}")
         return
+    result = merge(parts)
     row.update(
-        rps=result["rps"],
-        p50_ms=result["p50_ms"],
-        p99_ms=result["p99_ms"],
-        max_ms=result["max_ms"],
-        requests=result["requests"],
-        seconds=result["seconds"],
-        errors=result["errors"],
-        error_kinds=result["error_kinds"],
-        first_error=result.get("first_error", ""),
-        bytes_verified=result["bytes_verified"],
-        stale_datagrams=result["stale_datagrams"],
-        backlog_full_retries=result.get("backlog_full_retries", 0),
+        (key, result[key])
+        for key in (
+            "rps",
+            "p50_ms",
+            "p99_ms",
+            "max_ms",
+            "requests",
+            "seconds",
+            "errors",
+            "error_kinds",
+            "first_error",
+            "bytes_verified",
+            "stale_datagrams",
+            "backlog_full_retries",
+        )
     )
+    row["halves"] = [round(p["rps"], 1) for p in parts] if len(parts) > 1 else []
     if result["requests"] == 0:
         row["error"] = f"no request answered ({result.get('first_error', '')})"
         run.failures.append(f"{label.strip()}: {row['error']}")
@@ -473,28 +534,53 @@ def measure(run: Run, spec: ServerSpec, server: ServerProcess, pattern: str) -> 
     )
 
 
-def measure_server(run: Run, spec: ServerSpec) -> None:
-    try:
-        with running(run, spec, "load") as server:
-            for pattern in spec.patterns:
-                measure(run, spec, server, pattern)
+def groups(specs: list[ServerSpec]) -> list[list[ServerSpec]]:
+    """Consecutive servers of one group (those compared with each other)."""
+    out: list[list[ServerSpec]] = []
+    for spec in specs:
+        if out and spec.group and out[-1][0].group == spec.group:
+            out[-1].append(spec)
+        else:
+            out.append([spec])
+    return out
+
+
+def measure_group(run: Run, group: list[ServerSpec]) -> None:
+    """Measure the servers of one group, all started at once, pattern by pattern.
+
+    With at least a second per measurement, each measurement is two halves
+    taken in mirrored order (A B C, then C B A), so that a drift of the
+    machine's background load over the group weighs on every server alike
+    and cancels out of the ratios.
+    """
+    secs = run.opts.secs
+    halves = 2 if secs >= 1.0 and len(group) > 1 else 1
+    with ExitStack() as stack:
+        servers: dict[ServerSpec, ServerProcess] = {}
+        started: dict[ServerSpec, str] = {}
+        for spec in group:
+            try:
+                servers[spec] = stack.enter_context(running(run, spec, "load"))
+            except RuntimeError as exc:
+                started[spec] = str(exc)
+                run.failures.append(f"{spec.name}: {exc}")
+        for pattern in dict.fromkeys(p for spec in group for p in spec.patterns):
+            members = [spec for spec in group if pattern in spec.patterns]
+            parts: dict[ServerSpec, list[dict[str, Any]]] = {spec: [] for spec in members}
+            errors: dict[ServerSpec, str] = {spec: started.get(spec, "") for spec in members}
+            for half in range(halves):
+                for spec in members if half % 2 == 0 else reversed(members):
+                    if errors[spec]:
+                        continue
+                    try:
+                        parts[spec].append(load(run, spec, servers[spec], pattern, secs / halves))
+                    except RuntimeError as exc:
+                        errors[spec] = str(exc)
+            for spec in members:
+                record(run, spec, pattern, parts[spec], errors[spec])
+        for spec, server in servers.items():
             if server.stderr_lines():
                 run.progress(f"  note: {spec.name} wrote to stderr: {server.stderr_tail(3)}")
-    except RuntimeError as exc:
-        for pattern in spec.patterns:
-            run.step += 1
-            run.throughput.append(
-                {
-                    "name": spec.name,
-                    "impl": spec.impl,
-                    "server": spec.server,
-                    "transport": spec.transport,
-                    "pattern": pattern,
-                    "error": str(exc),
-                }
-            )
-        run.failures.append(f"{spec.name}: {exc}")
-        run.progress(f"{spec.name} FAILED: {exc}")
 
 
 def measure_memory(run: Run, spec: ServerSpec) -> None:
@@ -641,9 +727,14 @@ def stack_heap(row: dict[str, Any]) -> str:
 def print_tables(run: Run) -> None:
     o = run.opts
     print()
+    how = (
+        f"two halves of {o.secs / 2:g} s taken in mirrored order within each group (A B C, C B A)"
+        if o.secs >= 1.0
+        else f"{o.secs:g} s each"
+    )
     print(
-        f"Throughput: {o.clients} clients, {o.payload}-byte lines, {o.secs:g} s each "
-        f"(after {o.warmup:g} s warm-up); every echoed byte verified."
+        f"Throughput: {o.clients} clients, {o.payload}-byte lines, {how}, each after "
+        f"{o.warmup:g} s warm-up; every echoed byte verified."
     )
     print("x stdlib: against stdlib's server of the same class, else stdlib's Threading* server")
     print("on that transport; x raw Go: against raw Go net on that transport and pattern.")
@@ -944,15 +1035,16 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="ssbench-") as tmp:
         run = Run(opts=opts, tools=tools, tmp=Path(tmp))
         run.steps = sum(len(s.patterns) for s in specs) + len(memory)
-        estimate = sum(len(s.patterns) for s in specs) * (opts.secs + opts.warmup + 0.2)
+        halves = 2 if opts.secs >= 1.0 else 1
+        estimate = sum(len(s.patterns) for s in specs) * (opts.secs + halves * opts.warmup + 0.2)
         estimate += len(specs) * 0.5 + len(memory) * 6
         print(
             f"bench: {len(specs)} servers, {run.steps} measurements, {opts.secs:g} s each "
             f"(BENCH_SECS), {opts.clients} clients; about {estimate:.0f} s",
             flush=True,
         )
-        for spec in specs:
-            measure_server(run, spec)
+        for group in groups(specs):
+            measure_group(run, group)
         for spec in memory:
             measure_memory(run, spec)
         elapsed = time.monotonic() - run.started

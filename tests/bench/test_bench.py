@@ -130,3 +130,54 @@ def test_report_has_targets_and_chart(report: dict[str, Any]) -> None:
     assert report["_svg"].startswith("<svg") and report["_svg"].rstrip().endswith("</svg>")
     assert "stdlib ThreadingTCPServer" in report["_svg"]
     assert "Idle connections" in report["_stdout"]
+
+
+def bench_module() -> Any:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import run  # the orchestrator, for its pure helpers
+    finally:
+        sys.path.remove(str(BENCH))
+    return run
+
+
+def test_halves_merge_into_one_measurement() -> None:
+    run = bench_module()
+    half = {
+        "rps": 0.0,
+        "max_ms": 0.0,
+        "errors": 0,
+        "error_kinds": {},
+        "first_error": "",
+        "stale_datagrams": 0,
+    }
+    first = half | {"requests": 300, "seconds": 1.0, "p50_ms": 1.0, "p99_ms": 3.0}
+    first |= {"max_ms": 9.0, "bytes_verified": 300 * 64}
+    second = half | {"requests": 100, "seconds": 1.0, "p50_ms": 2.0, "p99_ms": 7.0}
+    second |= {"max_ms": 5.0, "errors": 1, "error_kinds": {"timeout": 1}}
+    second |= {"bytes_verified": 100 * 64, "backlog_full_retries": 2}
+    merged = run.merge([first, second])
+    assert merged["rps"] == pytest.approx(200.0)  # all requests over all seconds
+    assert merged["requests"] == 400 and merged["seconds"] == 2.0
+    assert merged["p50_ms"] == pytest.approx(1.25) and merged["p99_ms"] == pytest.approx(4.0)
+    assert merged["max_ms"] == 9.0 and merged["errors"] == 1
+    assert merged["error_kinds"] == {"timeout": 1} and merged["backlog_full_retries"] == 2
+    assert merged["bytes_verified"] == 400 * 64
+
+
+def test_compared_servers_share_a_group() -> None:
+    run = bench_module()
+    found = {tuple(spec.name for spec in group) for group in run.groups(run.server_specs())}
+    assert (
+        "stdlib ThreadingTCPServer",
+        "pyref ThreadingTCPServer",
+        "Go-backed drop-in ThreadingTCPServer",
+        "asyncio start_server",
+        "uvloop start_server",
+    ) in found
+    assert ("raw Go net goroutine per connection", "Go packages threading.TCPServer") in found
+    assert (
+        "raw Go net one ReadFrom/WriteTo loop",
+        "Go packages threading.UDPServer",
+        "Go packages server.UDPServer",
+    ) in found
