@@ -470,6 +470,23 @@ static int pool_of(PyObject *capsule, gss_pool **p)
     return *p == NULL ? -1 : 0;
 }
 
+/* A pool argument of an entry point, refused in a forked child. */
+static int pool_arg(PyObject *capsule, gss_pool **p)
+{
+    return gss_refuse_in_child() ? -1 : pool_of(capsule, p);
+}
+
+/* f(pool) for an entry point that returns None.  f only takes the pool's
+   lock briefly, so the GIL is kept. */
+static PyObject *pool_call(PyObject *capsule, void (*f)(gss_pool *))
+{
+    gss_pool *p;
+    if (pool_arg(capsule, &p) < 0)
+        return NULL;
+    f(p);
+    Py_RETURN_NONE;
+}
+
 PyObject *gss_py_stats(void)
 {
     if (gss_refuse_in_child())
@@ -485,7 +502,7 @@ PyObject *gss_py_stats(void)
 PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job)
 {
     gss_pool *p;
-    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
+    if (pool_arg(pool, &p) < 0)
         return NULL;
     gss_job j = {.obj = (gss_obj)job, .fd = -1};
     Py_INCREF(job);
@@ -533,7 +550,7 @@ static PyObject *adopt_raw(gss_job *j)
 PyObject *gss_py_pool_next(PyObject *pool, double idle)
 {
     gss_pool *p;
-    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
+    if (pool_arg(pool, &p) < 0)
         return NULL;
     gss_job j;
     int got;
@@ -552,21 +569,14 @@ PyObject *gss_py_pool_next(PyObject *pool, double idle)
 }
 
 /* A raw request from pool_next is registered (or given up): the serving
-   call that handed it over may return.  A brief lock: the GIL is kept. */
-PyObject *gss_py_pool_adopted(PyObject *pool)
-{
-    gss_pool *p;
-    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
-        return NULL;
-    gss_pool_adopted(p);
-    Py_RETURN_NONE;
-}
+   call that handed it over may return. */
+PyObject *gss_py_pool_adopted(PyObject *pool) { return pool_call(pool, gss_pool_adopted); }
 
 /* The pool's counters (gss_pool_info) as a dict. */
 PyObject *gss_py_pool_info(PyObject *pool)
 {
     gss_pool *p;
-    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
+    if (pool_arg(pool, &p) < 0)
         return NULL;
     int idle;
     long long handoffs;
@@ -577,11 +587,4 @@ PyObject *gss_py_pool_info(PyObject *pool)
 
 /* Close the pool: idle workers return None from pool_next, and
    pool_submit refuses from now on. */
-PyObject *gss_py_pool_close(PyObject *pool)
-{
-    gss_pool *p;
-    if (gss_refuse_in_child() || pool_of(pool, &p) < 0)
-        return NULL;
-    gss_pool_close(p);
-    Py_RETURN_NONE;
-}
+PyObject *gss_py_pool_close(PyObject *pool) { return pool_call(pool, gss_pool_close); }
