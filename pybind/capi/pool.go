@@ -2,7 +2,6 @@ package main
 
 /*
 #include <stdlib.h>
-#include <string.h>
 #include "gss_pool.h"
 */
 import "C"
@@ -33,13 +32,22 @@ import (
 // serve_forever() returns joins every request.
 
 // rawJob describes an accepted connection (fd >= 0) or a datagram (data
-// in C memory, which the worker frees) for the server py.
+// in C memory, which the worker frees) for the server py. It fills the
+// server's one job (the loop handles one request at a time, and an offer
+// copies the job), so that serving allocates nothing in Go per request.
 func (s *pyServer) rawJob(fd int, data unsafe.Pointer, n int, rsa *unix.RawSockaddrAny, salen uint32) *C.gss_job {
-	j := &C.gss_job{server: s.py, sock: s.sock, fd: C.int(fd), family: C.int(s.family),
+	if s.job == nil {
+		// Its own allocation: cgo lets C see it only if it holds no Go
+		// pointer, which the server does.
+		s.job = new(C.gss_job)
+	}
+	j := s.job
+	*j = C.gss_job{server: s.py, sock: s.sock, fd: C.int(fd), family: C.int(s.family),
 		sotype: C.int(s.sotype), proto: C.int(s.proto), data: data, n: C.int(n)}
 	salen = min(salen, uint32(unsafe.Sizeof(*rsa)), uint32(len(j.sa)))
 	j.salen = C.int(salen)
-	C.memcpy(unsafe.Pointer(&j.sa[0]), unsafe.Pointer(rsa), C.size_t(salen))
+	src := unsafe.Slice((*byte)(unsafe.Pointer(rsa)), salen)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&j.sa[0])), salen), src)
 	return j
 }
 

@@ -49,6 +49,9 @@ type pyServer struct {
 
 	serving       bool        // in serve_forever: watch the Python shutdown flag
 	pool          *C.gss_pool // raw requests go to its workers (ThreadingMixIn)
+	job           *C.gss_job  // the raw request being served (see rawJob)
+	out           *outs       // see outs
+	req           pyRequest   // the request being served (see request)
 	sockTimeout   server.Timeout
 	timeoutResult C.gss_obj
 	packet        []byte
@@ -87,6 +90,14 @@ type pyRequest struct {
 	lost      bool       // making the objects failed: nothing left to close
 }
 
+// request makes r the request being served: the loop handles one request
+// at a time and keeps nothing of it afterwards (its references are in
+// pending), so one pyRequest per server serves them all.
+func (s *pyServer) request(r pyRequest) *pyRequest {
+	s.req = r
+	return &s.req
+}
+
 func (*pyRequest) Network() string { return "python" }
 func (*pyRequest) String() string  { return "<python address>" }
 
@@ -114,18 +125,18 @@ func (s *pyServer) objects(r *pyRequest) error {
 		return nil
 	}
 	r.raw = nil
-	var kind C.int
+	o := s.outs()
 	var exc C.gss_obj
 	if raw.fd < 0 {
 		exc = C.gss_call_datagram_request(raw.sock, raw.data, raw.n,
-			unsafe.Pointer(&raw.sa[0]), raw.salen, &r.obj, &r.addr, &kind)
+			unsafe.Pointer(&raw.sa[0]), raw.salen, &r.obj, &r.addr, &o.kind)
 		freeJob(raw)
 	} else {
 		exc = C.gss_call_stream_request(raw.fd, raw.family, raw.sotype,
-			raw.proto, unsafe.Pointer(&raw.sa[0]), raw.salen, &r.obj, &r.addr, &kind)
+			raw.proto, unsafe.Pointer(&raw.sa[0]), raw.salen, &r.obj, &r.addr, &o.kind)
 		raw.fd = -1 // the socket object owns it now, or it was closed
 	}
-	if err := wrapException(exc, kind); err != nil {
+	if err := wrapException(exc, o.kind); err != nil {
 		r.lost, r.fd = true, -1
 		return err
 	}
@@ -133,11 +144,30 @@ func (s *pyServer) objects(r *pyRequest) error {
 	return nil
 }
 
+// outs holds the out-parameters of the calls into C that the loop makes
+// for every request. A variable whose address C receives is moved to the
+// heap, so locals would cost allocations per request; this is allocated
+// once per server (apart from it, since C may see it only if it holds no
+// Go pointer).
+type outs struct {
+	r1, r2            C.gss_obj
+	truth, flag, kind C.int
+	sa                unix.RawSockaddrAny // recvfrom's
+}
+
+func (s *pyServer) outs() *outs {
+	if s.out == nil {
+		s.out = new(outs)
+	}
+	*s.out = outs{}
+	return s.out
+}
+
 // call runs hook in Python with up to two arguments.
 func (s *pyServer) call(hook C.int, a1, a2 C.gss_obj) (r1, r2 C.gss_obj, truth bool, err error) {
-	var t, kind C.int
-	exc := C.gss_call_hook(s.py, hook, a1, a2, &r1, &r2, &t, &kind)
-	return r1, r2, t != 0, wrapException(exc, kind)
+	o := s.outs()
+	exc := C.gss_call_hook(s.py, hook, a1, a2, &o.r1, &o.r2, &o.truth, &o.kind)
+	return o.r1, o.r2, o.truth != 0, wrapException(exc, o.kind)
 }
 
 // callNone runs a hook whose result is ignored (the glue drops it).
@@ -188,11 +218,11 @@ func (s *pyServer) stopRequested() error {
 	if !s.serving {
 		return nil
 	}
-	var flag, kind C.int
-	if err := wrapException(C.gss_call_shutdown_requested(s.py, &flag, &kind), kind); err != nil {
+	o := s.outs()
+	if err := wrapException(C.gss_call_shutdown_requested(s.py, &o.flag, &o.kind), o.kind); err != nil {
 		return err
 	}
-	if flag != 0 {
+	if o.flag != 0 {
 		return errStop
 	}
 	return nil
@@ -223,7 +253,7 @@ func (s *pyServer) GetRequest() (server.Request, net.Addr, error) {
 		return nil, nil, err
 	}
 	s.pending = append(s.pending, req, addr)
-	r := &pyRequest{obj: req, addr: addr, fd: -1}
+	r := s.request(pyRequest{obj: req, addr: addr, fd: -1})
 	return r, r, nil
 }
 
@@ -245,7 +275,7 @@ func (s *pyServer) accept() (server.Request, net.Addr, error) {
 		if e != 0 {
 			return nil, nil, e // an OSError: ignored by the loop (B8)
 		}
-		r := &pyRequest{fd: int(nfd), raw: s.rawJob(int(nfd), nil, 0, &rsa, salen)}
+		r := s.request(pyRequest{fd: int(nfd), raw: s.rawJob(int(nfd), nil, 0, &rsa, salen)})
 		if s.pool == nil {
 			// Not handed to a worker: the request is Python's at once, as
 			// socket.accept() makes it.
@@ -264,15 +294,16 @@ func (s *pyServer) recvfrom() (server.Request, net.Addr, error) {
 		s.packet = make([]byte, s.maxPacket)
 	}
 	buf := s.packet[:s.maxPacket]
-	var rsa unix.RawSockaddrAny
+	o := s.outs()
+	rsa := &o.sa
 	for {
-		salen := uint32(unsafe.Sizeof(rsa))
+		salen := uint32(unsafe.Sizeof(*rsa))
 		var p unsafe.Pointer
 		if len(buf) > 0 {
 			p = unsafe.Pointer(&buf[0])
 		}
 		n, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(s.fd), uintptr(p),
-			uintptr(len(buf)), 0, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&salen)))
+			uintptr(len(buf)), 0, uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&salen)))
 		if e == syscall.EINTR {
 			if err := checkSignals(); err != nil {
 				return nil, nil, err
@@ -282,22 +313,20 @@ func (s *pyServer) recvfrom() (server.Request, net.Addr, error) {
 		if e != 0 {
 			return nil, nil, e
 		}
-		salen = min(salen, uint32(unsafe.Sizeof(rsa)))
+		salen = min(salen, uint32(unsafe.Sizeof(*rsa)))
 		if s.pool == nil {
-			var req, addr C.gss_obj
-			var kind C.int
-			exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(&rsa),
-				C.int(salen), &req, &addr, &kind)
-			if err := wrapException(exc, kind); err != nil {
+			exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(rsa),
+				C.int(salen), &o.r1, &o.r2, &o.kind)
+			if err := wrapException(exc, o.kind); err != nil {
 				return nil, nil, err
 			}
-			s.pending = append(s.pending, req, addr)
-			r := &pyRequest{obj: req, addr: addr, fd: -1}
+			s.pending = append(s.pending, o.r1, o.r2)
+			r := s.request(pyRequest{obj: o.r1, addr: o.r2, fd: -1})
 			return r, r, nil
 		}
 		// For a worker thread: the datagram moves to C memory, which the
 		// worker frees once it has made the bytes object.
-		r := &pyRequest{fd: -1, raw: s.rawJob(-1, C.CBytes(buf[:n]), int(n), &rsa, salen)}
+		r := s.request(pyRequest{fd: -1, raw: s.rawJob(-1, C.CBytes(buf[:n]), int(n), rsa, salen)})
 		return r, r, nil
 	}
 }
