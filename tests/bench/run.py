@@ -555,6 +555,9 @@ def measure_group(run: Run, group: list[ServerSpec]) -> None:
     """
     secs = run.opts.secs
     halves = 2 if secs >= 1.0 and len(group) > 1 else 1
+    if len(group) > 1:
+        names = ", ".join(spec.name for spec in group)
+        run.progress(f"starting together: {names}" + (" (mirrored halves)" if halves > 1 else ""))
     with ExitStack() as stack:
         servers: dict[ServerSpec, ServerProcess] = {}
         started: dict[ServerSpec, str] = {}
