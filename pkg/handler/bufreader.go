@@ -32,32 +32,43 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, DefaultBufferSize); 
 //
 // CPython: Lib/socketserver.py:816 StreamRequestHandler.setup (rfile)
 type bufReader struct {
-	rd     io.Reader
-	ready  readyReader // rd's, when it has one
-	size   int
-	buf    []byte // nil while empty (then back in the pool, if pooled)
-	r, w   int    // buf[r:w] is unread
-	err    error  // the error the last fill met, reported once drained
+	rd    io.Reader
+	ready readyReader // rd's, when it has one
+	size  int
+	buf   []byte  // nil while empty (then back in the pool, if pooled)
+	held  *[]byte // the pool's handle of buf, given back with it
+	// takeFn and putFn are take and put as values, made once: a method
+	// value made at each read would be an allocation.
+	takeFn func() []byte
+	putFn  func([]byte)
+	r, w   int   // buf[r:w] is unread
+	err    error // the error the last fill met, reported once drained
 	closed bool
 }
 
 func newBufReader(rd io.Reader, size int) *bufReader {
 	b := &bufReader{rd: rd, size: size}
 	b.ready, _ = rd.(readyReader)
+	if b.ready != nil {
+		b.takeFn, b.putFn = b.take, b.put
+	}
 	return b
 }
 
 func (b *bufReader) take() []byte {
 	if b.size == DefaultBufferSize {
-		return *buffers.Get().(*[]byte)
+		b.held = buffers.Get().(*[]byte)
+		return *b.held
 	}
 	return make([]byte, b.size)
 }
 
-func (b *bufReader) put(p []byte) {
-	if cap(p) == DefaultBufferSize && b.size == DefaultBufferSize {
-		p = p[:DefaultBufferSize]
-		buffers.Put(&p)
+// put gives back the buffer take returned last (the pool's buffers carry
+// their handle, so giving one back allocates nothing).
+func (b *bufReader) put([]byte) {
+	if b.held != nil {
+		buffers.Put(b.held)
+		b.held = nil
 	}
 }
 
@@ -75,7 +86,7 @@ func (b *bufReader) fill() {
 	b.r, b.w = 0, 0
 	var n int
 	if b.ready != nil {
-		b.buf, n, b.err = b.ready.ReadWhenReady(b.take, b.put)
+		b.buf, n, b.err = b.ready.ReadWhenReady(b.takeFn, b.putFn)
 	} else {
 		if b.buf == nil {
 			b.buf = b.take()
