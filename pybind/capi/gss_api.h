@@ -45,7 +45,7 @@ enum {
 };
 
 /* A request that Go received without the GIL and handed to a worker thread
-   of a ThreadingMixIn server (GSSPoolNext fills it in).  Either obj is a
+   of a ThreadingMixIn server (gss_pool_next fills it in).  Either obj is a
    job object given to pool_submit (new), or this is a raw request that the
    worker turns into Python objects:
    - a stream connection: fd (>= 0, accepted by Go) with the socket's
@@ -54,7 +54,7 @@ enum {
      receiver, and sock, the server socket.
    server and sock are borrowed: the serve_forever/handle_request call that
    received the request keeps them alive until the worker reports it
-   adopted (GSSPoolAdopted). */
+   adopted (gss_pool_adopted). */
 typedef struct gss_job {
     gss_obj obj;
     gss_obj server;
