@@ -230,14 +230,15 @@ BaseServer.handle_request = _handle_request
 # request to a worker thread that is idle (the pool is C: gss_pool.h), and
 # starts a new worker only when none is; a worker that stays idle for
 # _WORKER_IDLE seconds ends.  Two paths lead to a worker: process_request
-# below (a job made in Python), and the Go loop itself, which hands over the
-# bare descriptor or datagram without the GIL when the class keeps CPython's
-# get_request, verify_request and this process_request (_adopt completes
-# process_request on the worker).  Workers are real threading.Thread objects, and a request
-# runs on a worker whose daemon flag is the server's daemon_threads, so
-# current_thread(), threading.excepthook and interpreter exit (non-daemon
-# request threads are joined, daemon ones abandoned) behave as in CPython.
-# At exit, idle workers are released first, so only busy ones are waited for.
+# below (a job made in Python), and the Go loop itself, which hands over
+# the bare descriptor or datagram without the GIL when the class keeps
+# CPython's get_request, verify_request and this process_request (_adopt
+# completes process_request on the worker).  Workers are real
+# threading.Thread objects, and a request runs on a worker whose daemon
+# flag is the server's daemon_threads, so current_thread(),
+# threading.excepthook and interpreter exit (non-daemon request threads
+# are joined, daemon ones abandoned) behave as in CPython.  At exit, idle
+# workers are released first, so only busy ones are waited for.
 
 _WORKER_IDLE = 5.0
 
@@ -294,11 +295,15 @@ def _excepthook(exc: BaseException) -> None:
 
 
 def _worker(pool, job, daemon):
-    """A worker thread: run the first job, then whatever Go hands over."""
-    while job is not None:
-        job.run()
-        job = None
+    """A worker thread: run the first job, then whatever the pool hands
+    over, until it stays idle for _WORKER_IDLE seconds or closes."""
+    while True:
+        if job is not None:
+            job.run()
+            job = None  # not kept alive while idle
         job = _go.pool_next(pool, _WORKER_IDLE)
+        if job is None:
+            return
         if type(job) is tuple:
             # A request the Go loop received without the GIL.
             try:

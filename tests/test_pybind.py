@@ -554,6 +554,8 @@ def test_registration_failure_goes_to_handle_error(go: types.ModuleType, info: A
             assert address == client.getsockname()
         assert isinstance(exc, ValueError) and str(exc) == "no room"
         assert info(pool)["handoffs"] == 1
+        # The worker stays in the pool for the next request.
+        support.wait_until(lambda: info(pool)["idle"] == 1, "the worker to be idle again")
     finally:
         server._threads = go._Threads()
         stop(server)
@@ -572,10 +574,12 @@ def test_daemon_threads_changed_while_serving(go: types.ModuleType, info: Any) -
 
     server = serving(go, "tcp", Flag, _go_info=staticmethod(info), daemon_threads=False)
     try:
-        idle_pool(server, "tcp")
+        pool = idle_pool(server, "tcp")
         server.daemon_threads = True
         assert ask(server, "tcp", b"now daemon") == b"now daemon"
         assert flags == [False, True]
+        # The worker that passed the request on stays in its pool.
+        support.wait_until(lambda: info(pool)["idle"] == 1, "the worker to be idle again")
     finally:
         stop(server)
 
