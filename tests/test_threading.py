@@ -225,6 +225,31 @@ def test_server_close_waits_for_request_threads(ss: types.ModuleType) -> None:
     assert done == [True]
 
 
+@pytest.mark.features("G6", "F3", "F4")
+def test_server_close_from_a_request_thread_cannot_join_it(ss: types.ModuleType) -> None:
+    # _threads.join() reaches the request's own thread, which cannot be
+    # joined: RuntimeError in the handler, as Thread.join() raises it.
+    seen: list[str] = []
+
+    class Handler(ss.BaseRequestHandler):
+        def handle(self) -> None:
+            try:
+                self.server.server_close()
+                seen.append("returned")
+            except RuntimeError as exc:
+                seen.append(str(exc))
+            self.request.sendall(b"done")
+
+    server = ss.ThreadingTCPServer(ADDR, Handler)
+    try:
+        with connect(server.server_address) as client:
+            call_with_timeout(server.handle_request)
+            assert support.recv_all(client) == b"done"
+        assert seen == ["cannot join current thread"]
+    finally:
+        server.server_close()
+
+
 @pytest.mark.features("G4", "J2", "B16")
 def test_handler_exception_goes_to_handle_error(
     ss: types.ModuleType, monkeypatch: pytest.MonkeyPatch
