@@ -210,38 +210,42 @@ error:
     return exc;
 }
 
-static gss_obj cb_stream_request(int fd, int family, int sotype, int proto, const void *sa,
-                                 int salen, gss_obj *request, gss_obj *addr, int *kind)
+/* The request and the client address as Python makes them: for a
+   descriptor Go accepted (fd >= 0), socket.socket(family, sotype, proto,
+   fd), closing fd on failure; for a datagram, (bytes(data), server_socket).
+   GIL held.  0 with two new references, or -1 with the exception set. */
+static int make_request(int fd, int family, int sotype, int proto, PyObject *server_socket,
+                        const void *data, int n, const void *sa, int salen, PyObject **request,
+                        PyObject **addr)
 {
-    PyGILState_STATE g = PyGILState_Ensure();
-    gss_obj exc = 0;
-    PyObject *a = make_address(sa, salen);
-    PyObject *s = NULL;
-    if (a != NULL)
-        s = PyObject_CallFunction(socket_class, "iiii", family, sotype, proto, fd);
-    if (s == NULL) {
-        Py_XDECREF(a);
-        close(fd);
-        exc = fetch_exception(kind);
-    } else {
-        *request = (gss_obj)s;
-        *addr = (gss_obj)a;
+    PyObject *a = make_address(sa, salen), *req = NULL;
+    if (fd >= 0) {
+        if (a != NULL)
+            req = PyObject_CallFunction(socket_class, "iiii", family, sotype, proto, fd);
+        if (req == NULL)
+            close(fd);
+    } else if (a != NULL) {
+        req = Py_BuildValue("(y#O)", (const char *)data, (Py_ssize_t)n, server_socket);
     }
-    PyGILState_Release(g);
-    return exc;
-}
-
-static gss_obj cb_datagram_request(gss_obj server_socket, const void *data, int n, const void *sa,
-                                   int salen, gss_obj *request, gss_obj *addr, int *kind)
-{
-    PyGILState_STATE g = PyGILState_Ensure();
-    gss_obj exc = 0;
-    PyObject *a = make_address(sa, salen);
-    PyObject *req = NULL;
-    if (a != NULL)
-        req = Py_BuildValue("(y#O)", (const char *)data, (Py_ssize_t)n, (PyObject *)server_socket);
     if (req == NULL) {
         Py_XDECREF(a);
+        return -1;
+    }
+    *request = req;
+    *addr = a;
+    return 0;
+}
+
+/* make_request under the GIL, for Go. */
+static gss_obj request_for_go(int fd, int family, int sotype, int proto, gss_obj server_socket,
+                              const void *data, int n, const void *sa, int salen,
+                              gss_obj *request, gss_obj *addr, int *kind)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    gss_obj exc = 0;
+    PyObject *req, *a;
+    if (make_request(fd, family, sotype, proto, (PyObject *)server_socket, data, n, sa, salen,
+                     &req, &a) < 0) {
         exc = fetch_exception(kind);
     } else {
         *request = (gss_obj)req;
@@ -249,6 +253,18 @@ static gss_obj cb_datagram_request(gss_obj server_socket, const void *data, int 
     }
     PyGILState_Release(g);
     return exc;
+}
+
+static gss_obj cb_stream_request(int fd, int family, int sotype, int proto, const void *sa,
+                                 int salen, gss_obj *request, gss_obj *addr, int *kind)
+{
+    return request_for_go(fd, family, sotype, proto, 0, NULL, 0, sa, salen, request, addr, kind);
+}
+
+static gss_obj cb_datagram_request(gss_obj server_socket, const void *data, int n, const void *sa,
+                                   int salen, gss_obj *request, gss_obj *addr, int *kind)
+{
+    return request_for_go(-1, 0, 0, 0, server_socket, data, n, sa, salen, request, addr, kind);
 }
 
 static gss_obj cb_handle_error(gss_obj self, gss_obj request, gss_obj addr, gss_obj exc, int *kind)
@@ -517,23 +533,12 @@ PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job)
    buffer is freed either way. */
 static PyObject *adopt_raw(gss_job *j)
 {
-    PyObject *addr = make_address(j->sa, j->salen), *req = NULL;
-    if (j->fd >= 0) {
-        if (addr != NULL)
-            req = PyObject_CallFunction(socket_class, "iiii", j->family, j->sotype, j->proto,
-                                        j->fd);
-        if (req == NULL)
-            close(j->fd);
-    } else {
-        if (addr != NULL)
-            req = Py_BuildValue("(y#O)", (const char *)j->data, (Py_ssize_t)j->n,
-                                (PyObject *)j->sock);
-        free(j->data);
-    }
-    if (req == NULL) {
-        Py_XDECREF(addr);
+    PyObject *req, *addr;
+    int rc = make_request(j->fd, j->family, j->sotype, j->proto, (PyObject *)j->sock, j->data,
+                          j->n, j->sa, j->salen, &req, &addr);
+    free(j->data);
+    if (rc < 0)
         return NULL;
-    }
     PyObject *t = PyTuple_Pack(3, (PyObject *)j->server, req, addr);
     Py_DECREF(req);
     Py_DECREF(addr);
