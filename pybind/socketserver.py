@@ -214,14 +214,17 @@ def _handle_request(self):
     )
 
 
-_serve_forever.__doc__ = BaseServer.serve_forever.__doc__
-_handle_request.__doc__ = BaseServer.handle_request.__doc__
-_serve_forever.__name__ = "serve_forever"
-_handle_request.__name__ = "handle_request"
-_serve_forever.__qualname__ = "BaseServer.serve_forever"
-_handle_request.__qualname__ = "BaseServer.handle_request"
-BaseServer.serve_forever = _serve_forever
-BaseServer.handle_request = _handle_request
+def _install(cls, func, name):
+    """Make *func* the method *name* of *cls*, with the name, qualified name
+    and docstring of the definition it replaces."""
+    func.__doc__ = getattr(cls, name).__doc__
+    func.__name__ = name
+    func.__qualname__ = f"{cls.__name__}.{name}"
+    setattr(cls, name, func)
+
+
+_install(BaseServer, _serve_forever, "serve_forever")
+_install(BaseServer, _handle_request, "handle_request")
 
 
 # ---- ThreadingMixIn: requests run by pooled Python threads ----------------
@@ -404,14 +407,8 @@ def _release_idle_workers() -> None:
         state.close_pools()
 
 
-_process_request.__doc__ = ThreadingMixIn.process_request.__doc__
-_server_close.__doc__ = ThreadingMixIn.server_close.__doc__
-_process_request.__name__ = "process_request"
-_server_close.__name__ = "server_close"
-_process_request.__qualname__ = "ThreadingMixIn.process_request"
-_server_close.__qualname__ = "ThreadingMixIn.server_close"
-ThreadingMixIn.process_request = _process_request
-ThreadingMixIn.server_close = _server_close
+_install(ThreadingMixIn, _process_request, "process_request")
+_install(ThreadingMixIn, _server_close, "server_close")
 threading._register_atexit(_release_idle_workers)
 
 __doc__ = (__doc__ or "") + "\n\n(Go-backed: see pybind/socketserver.py.)\n"
