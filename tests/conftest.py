@@ -2,10 +2,18 @@
 
 The ``ss`` fixture yields the module under test; the test ids name it:
 
-* ``stdlib``: this interpreter's own ``socketserver`` (CPython 3.11);
+* ``stdlib``: this interpreter's own ``socketserver`` (CPython 3.11); on
+  another interpreter it is named after it, e.g. ``stdlib314`` on CPython
+  3.14, where no differs_311 mark applies (support.STDLIB);
 * ``pyref``: ``pyref/socketserver.py``, the typed reference of CPython 3.14;
 * ``go``: ``pybind/socketserver.py``, the Go-backed module, collected once
-  that file exists (if it exists but fails to import, its tests error).
+  that file exists (if it exists but fails to import, its tests error);
+  SS_GO_PATH names an installed copy instead.
+
+SS_IMPLS (e.g. ``go`` or ``stdlib314,pyref``) deselects the other
+implementations' tests after collection (the FEATURES citations still see
+every pyref test); tests of no implementation always run.  test_pybind.py's
+tests count as ``go``'s.
 
 Each non-stdlib module is executed from its file under the module name
 ``socketserver`` (its classes have ``__module__ == 'socketserver'``, A8)
@@ -40,6 +48,7 @@ import pytest
 import support
 
 FEATURES_DUMP_ENV = "SS_FEATURES_DUMP"
+IMPLS_ENV = "SS_IMPLS"
 _CITED = pytest.StashKey[dict[str, list[str]]]()
 _IMPL_OF = pytest.StashKey[dict[str, str]]()
 _RAN_ALL = pytest.StashKey[bool]()
@@ -81,6 +90,8 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     impl = item_impl(item)
     if impl is not None:
         item.config.stash[_IMPL_OF][item.nodeid] = impl
+    elif item.path.name == "test_pybind.py":
+        item.config.stash[_IMPL_OF][item.nodeid] = "go"
     if impl == "pyref":
         for mark in item.iter_markers("features"):
             for row in mark.args:
@@ -105,6 +116,21 @@ def pytest_itemcollected(item: pytest.Item) -> None:
                     f"look up: {mark.args[0]}"
                 )
             )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only the implementations named by SS_IMPLS, when it is set."""
+    wanted = os.environ.get(IMPLS_ENV)
+    if not wanted:
+        return
+    keep = set(wanted.split(","))
+    impl_of = config.stash[_IMPL_OF]
+    keep.add("")
+    selected = [i for i in items if impl_of.get(i.nodeid, "") in keep]
+    deselected = [i for i in items if impl_of.get(i.nodeid, "") not in keep]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -166,7 +192,7 @@ def ss(request: pytest.FixtureRequest) -> types.ModuleType:
 
 @pytest.fixture
 def impl(request: pytest.FixtureRequest, ss: types.ModuleType) -> str:
-    """The name of the implementation under test: stdlib, pyref or go."""
+    """The name of the implementation under test: stdlib (or stdlib314...), pyref or go."""
     name = item_impl(request.node)
     assert name is not None
     return name

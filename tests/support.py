@@ -21,7 +21,15 @@ FEATURES_MD = SHARED / "reference" / "FEATURES.md"
 DIFF_MD = SHARED / "reference" / "DIFF_3_11_to_3_14.md"
 
 PYREF_PATH = REPO / "pyref" / "socketserver.py"
-GO_PATH = REPO / "pybind" / "socketserver.py"
+#: The Go-backed module: the checkout's, or an installed copy named by SS_GO_PATH
+#: (the interpreter matrix runs the suite against the wheel it installed).
+GO_PATH = Path(os.environ.get("SS_GO_PATH") or REPO / "pybind" / "socketserver.py")
+
+#: This interpreter's own module as an implementation: ``stdlib`` on CPython
+#: 3.11 (the oracle whose differences from 3.14 are marked differs_311), else
+#: ``stdlib`` and the version, e.g. ``stdlib314`` on CPython 3.14.
+_MAJOR, _MINOR = sys.version_info[:2]
+STDLIB = "stdlib" if (_MAJOR, _MINOR) == (3, 11) else f"stdlib{_MAJOR}{_MINOR}"
 
 #: Seconds any single blocking step of a test may take before it is a failure.
 TIMEOUT = 10.0
@@ -45,15 +53,20 @@ def required_rows() -> list[str]:
 # --- implementations ----------------------------------------------------------
 
 
+def is_stdlib(name: str) -> bool:
+    """Whether *name* is the interpreter's own module (stdlib, stdlib314, ...)."""
+    return name == STDLIB
+
+
 def implementation_names() -> list[str]:
-    names = ["stdlib", "pyref"]
+    names = [STDLIB, "pyref"]
     if GO_PATH.exists():
         names.append("go")
     return names
 
 
 def impl_path(name: str) -> Path:
-    if name == "stdlib":
+    if is_stdlib(name):
         import socketserver
 
         assert socketserver.__file__ is not None
@@ -93,7 +106,7 @@ _MODULES: dict[str, types.ModuleType] = {}
 def load_implementation(name: str) -> types.ModuleType:
     """The module for *name*, loaded once per test session."""
     if name not in _MODULES:
-        if name == "stdlib":
+        if is_stdlib(name):
             import socketserver
 
             _MODULES[name] = socketserver

@@ -22,7 +22,7 @@ PROBE = support.REPO / "tests" / "tools" / "consumer_probe.py"
 
 
 def run_probe(impl: str, scenario: str) -> dict[str, Any]:
-    target = "stdlib" if impl == "stdlib" else str(support.impl_path(impl))
+    target = "stdlib" if support.is_stdlib(impl) else str(support.impl_path(impl))
     done = subprocess.run(
         [sys.executable, str(PROBE), target, scenario],
         capture_output=True,
@@ -32,7 +32,7 @@ def run_probe(impl: str, scenario: str) -> dict[str, Any]:
     )
     assert done.returncode == 0, f"probe failed:\n{done.stdout}\n{done.stderr}"
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if impl != "stdlib":
+    if not support.is_stdlib(impl):
         # The consumer really ran on the implementation under test.
         assert result["socketserver_file"] == target
         assert result["base_file"] == target

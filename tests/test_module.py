@@ -333,11 +333,11 @@ def test_implementation_under_test(ss: types.ModuleType, impl: str) -> None:
     assert ss.__name__ == "socketserver"
     assert ss.__file__ is not None
     assert os.path.samefile(ss.__file__, support.impl_path(impl))
-    if impl == "stdlib":
+    if support.is_stdlib(impl):
         assert ss is stdlib_module
         assert os.path.dirname(ss.__file__) == os.path.dirname(os.__file__)
     else:
         assert ss is not stdlib_module
-        folder = {"pyref": "pyref", "go": "pybind"}[impl]
-        assert os.path.dirname(ss.__file__) == str(support.REPO / folder)
+        folder = {"pyref": support.PYREF_PATH.parent, "go": support.GO_PATH.parent}[impl]
+        assert os.path.dirname(ss.__file__) == str(folder)
     assert sys.modules["socketserver"] is stdlib_module
