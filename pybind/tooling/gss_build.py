@@ -3,7 +3,9 @@
 Three steps, all into a build directory (nothing generated is committed):
 
 1. ``go build -buildmode=c-archive`` of pybind/capi, giving
-   libgosocketserver.a and its header;
+   libgosocketserver.a and its header (or, when GSS_GO_ARCHIVE_DIR names a
+   folder holding them, those: the archive is the same for every
+   interpreter);
 2. pybindgen generates the module's C source (gen_module.py);
 3. the generated source and the hand-written glue are compiled and linked
    with the archive into one self-contained extension module.
@@ -27,25 +29,43 @@ from setuptools.command.build_py import build_py
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PYBIND = os.path.join(ROOT, "pybind")
 NAME = "_gosocketserver"
+#: A folder holding a prebuilt libgosocketserver.a and its header: step 1 is
+#: skipped (tests/matrix builds the archive once for every interpreter).
+PREBUILT_ENV = "GSS_GO_ARCHIVE_DIR"
 
 
 def prepare(ext: Extension, build_temp: str) -> None:
     """Run steps 1 and 2 and point *ext* at their output."""
     out = os.path.abspath(os.path.join(build_temp, "gosocketserver"))
     os.makedirs(out, exist_ok=True)
-    archive = os.path.join(out, "libgosocketserver.a")
-    subprocess.run(
-        ["go", "build", "-buildmode=c-archive", "-o", archive, "./pybind/capi"],
-        cwd=ROOT,
-        check=True,
-    )
+    prebuilt = os.environ.get(PREBUILT_ENV)
+    if prebuilt:
+        # The archive does not depend on the interpreter: the wheel matrix
+        # builds it once and builds only the C part per interpreter.
+        archive_dir = os.path.abspath(prebuilt)
+        archive = os.path.join(archive_dir, "libgosocketserver.a")
+        if not os.path.exists(archive):
+            raise FileNotFoundError(f"{PREBUILT_ENV}: no {archive}")
+    else:
+        archive_dir = out
+        archive = os.path.join(out, "libgosocketserver.a")
+        subprocess.run(
+            ["go", "build", "-buildmode=c-archive", "-o", archive, "./pybind/capi"],
+            cwd=ROOT,
+            check=True,
+        )
     generated = os.path.join(out, NAME + ".c")
     subprocess.run(
         [sys.executable, os.path.join(PYBIND, "tooling", "gen_module.py"), generated],
         check=True,
     )
     ext.sources = [generated, os.path.join(PYBIND, "glue", "gss_glue.c")]
-    ext.include_dirs = [out, os.path.join(PYBIND, "glue"), os.path.join(PYBIND, "capi")]
+    ext.include_dirs = [
+        out,
+        archive_dir,
+        os.path.join(PYBIND, "glue"),
+        os.path.join(PYBIND, "capi"),
+    ]
     ext.extra_objects = [archive]
     ext.libraries = ["pthread"]
     ext.depends = [archive]
