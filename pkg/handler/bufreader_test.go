@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -111,13 +112,9 @@ func TestBufReaderReadsTheStreamExactly_I3(t *testing.T) {
 // Once everything buffered is read, the buffer goes back to the pool: a
 // handler blocked on an idle connection holds none (I3).
 func TestBufReaderGivesBackItsBufferWhenDrained_I3(t *testing.T) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := fds[1]
+	fd, peer := servertest.Socketpair(t, unix.AF_UNIX, unix.SOCK_STREAM)
 	defer unix.Close(peer)
-	c, err := server.ConnFromFD(fds[0], unix.AF_UNIX)
+	c, err := server.ConnFromFD(fd, unix.AF_UNIX)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,14 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-
-	"golang.org/x/sys/unix"
 )
 
 // ResolveAddress resolves a Go-style address string for a server kind:
 // "host:port" for the IP kinds (network "tcp" or "udp"), a path for the Unix
 // kinds ("unix" or "unixgram"). It returns the address and the address
 // family it needs (AF_INET6 for an IPv6 host, AF_INET otherwise, AF_UNIX).
+// On Windows, where CPython has no AF_UNIX, the Unix kinds are a
+// net.UnknownNetworkError.
 //
 // CPython: Lib/socketserver.py:450 TCPServer.__init__ (server_address)
 func ResolveAddress(network, address string) (net.Addr, int, error) {
@@ -28,13 +28,13 @@ func ResolveAddress(network, address string) (net.Addr, int, error) {
 			return nil, 0, fmt.Errorf("socketserver: bad port %q", portStr)
 		}
 		var ip net.IP
-		family := unix.AF_INET
+		family := afINET
 		if host != "" {
 			if a, err := netip.ParseAddr(host); err == nil {
 				ip = net.IP(a.Unmap().AsSlice())
 				if a.Is6() && !a.Is4In6() {
 					ip = net.IP(a.AsSlice())
-					family = unix.AF_INET6
+					family = afINET6
 				}
 			} else {
 				ips, err := net.DefaultResolver.LookupIP(context.Background(), "ip4", host)
@@ -51,13 +51,13 @@ func ResolveAddress(network, address string) (net.Addr, int, error) {
 		}
 		return &net.UDPAddr{IP: ip, Port: port}, family, nil
 	case "unix", "unixgram":
-		return &net.UnixAddr{Name: address, Net: network}, unix.AF_UNIX, nil
+		return resolveUnix(network, address)
 	}
 	return nil, 0, net.UnknownNetworkError(network)
 }
 
 // toSockaddr converts a Go address to a raw sockaddr for family.
-func toSockaddr(family int, addr net.Addr) (unix.Sockaddr, error) {
+func toSockaddr(family int, addr net.Addr) (sockaddr, error) {
 	var ip net.IP
 	var port int
 	var zone string
@@ -67,10 +67,7 @@ func toSockaddr(family int, addr net.Addr) (unix.Sockaddr, error) {
 	case *net.UDPAddr:
 		ip, port, zone = a.IP, a.Port, a.Zone
 	case *net.UnixAddr:
-		if family != unix.AF_UNIX {
-			return nil, unix.EAFNOSUPPORT
-		}
-		return &unix.SockaddrUnix{Name: a.Name}, nil
+		return unixSockaddr(family, a)
 	case nil:
 		return nil, fmt.Errorf("socketserver: nil address")
 	default:
@@ -80,18 +77,18 @@ func toSockaddr(family int, addr net.Addr) (unix.Sockaddr, error) {
 		return nil, ErrPortRange
 	}
 	switch family {
-	case unix.AF_INET:
-		sa := &unix.SockaddrInet4{Port: port}
+	case afINET:
+		sa := &sockaddrInet4{Port: port}
 		if len(ip) != 0 {
 			ip4 := ip.To4()
 			if ip4 == nil {
-				return nil, unix.EAFNOSUPPORT
+				return nil, errNoFamily
 			}
 			copy(sa.Addr[:], ip4)
 		}
 		return sa, nil
-	case unix.AF_INET6:
-		sa := &unix.SockaddrInet6{Port: port}
+	case afINET6:
+		sa := &sockaddrInet6{Port: port}
 		if len(ip) != 0 {
 			copy(sa.Addr[:], ip.To16())
 		}
@@ -104,36 +101,31 @@ func toSockaddr(family int, addr net.Addr) (unix.Sockaddr, error) {
 		}
 		return sa, nil
 	}
-	return nil, unix.EAFNOSUPPORT
+	return nil, errNoFamily
 }
 
 // fromSockaddr converts a raw sockaddr to a Go address for a socket type.
-func fromSockaddr(sa unix.Sockaddr, sotype int) net.Addr {
+func fromSockaddr(sa sockaddr, sotype int) net.Addr {
 	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
+	case *sockaddrInet4:
 		ip := net.IPv4(a.Addr[0], a.Addr[1], a.Addr[2], a.Addr[3]).To4()
-		if sotype == unix.SOCK_DGRAM {
+		if sotype == sockDGRAM {
 			return &net.UDPAddr{IP: ip, Port: a.Port}
 		}
 		return &net.TCPAddr{IP: ip, Port: a.Port}
-	case *unix.SockaddrInet6:
+	case *sockaddrInet6:
 		ip := make(net.IP, net.IPv6len)
 		copy(ip, a.Addr[:])
 		zone := ""
 		if a.ZoneId != 0 {
 			zone = strconv.Itoa(int(a.ZoneId))
 		}
-		if sotype == unix.SOCK_DGRAM {
+		if sotype == sockDGRAM {
 			return &net.UDPAddr{IP: ip, Port: a.Port, Zone: zone}
 		}
 		return &net.TCPAddr{IP: ip, Port: a.Port, Zone: zone}
-	case *unix.SockaddrUnix:
-		if sotype == unix.SOCK_DGRAM {
-			return &net.UnixAddr{Name: a.Name, Net: "unixgram"}
-		}
-		return &net.UnixAddr{Name: a.Name, Net: "unix"}
 	}
-	return nil
+	return fromUnixSockaddr(sa, sotype)
 }
 
 // FormatAddress renders a client address the way CPython's str() prints it

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -203,13 +203,9 @@ func (s *getReqServer) ProcessRequest(server.Request, net.Addr) error { s.proces
 
 func readyFD(t *testing.T) int {
 	t.Helper()
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	unix.Write(p[1], []byte("x"))
-	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
-	return p[0]
+	r, w := servertest.Pipe(t)
+	unix.Write(w, []byte("x"))
+	return r
 }
 
 func TestGetRequestErrors_B8(t *testing.T) {
@@ -401,46 +397,6 @@ func TestHandleRequestEarlyWakeup_B7(t *testing.T) {
 	}
 	if c := s.calls(); c[len(c)-1] != "handle_timeout" {
 		t.Fatalf("calls %v", c)
-	}
-}
-
-// B7, J2: EINTR in the wait runs CheckSignals on the serving thread; its
-// error (a KeyboardInterrupt) stops HandleRequest.
-func TestHandleRequestEINTRCheckSignals_B7(t *testing.T) {
-	s := newLogServer(t, echoLine)
-	s.Timeout = server.After(20 * time.Second)
-	var checks atomic.Int32
-	s.CheckSignals = func() error {
-		if checks.Add(1) >= 2 {
-			return &server.KeyboardInterrupt{}
-		}
-		return nil
-	}
-	tidc := make(chan int, 1)
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		tidc <- unix.Gettid()
-		errc <- s.HandleRequest()
-	}()
-	tid := <-tidc
-	deadline := time.After(10 * time.Second)
-	for {
-		unix.Tgkill(unix.Getpid(), tid, unix.SIGURG)
-		select {
-		case err := <-errc:
-			if !server.IsBaseException(err) {
-				t.Fatalf("HandleRequest = %v, want KeyboardInterrupt", err)
-			}
-			if checks.Load() < 2 {
-				t.Fatal("CheckSignals not retried after first EINTR")
-			}
-			return
-		case <-time.After(5 * time.Millisecond):
-		case <-deadline:
-			t.Fatal("HandleRequest not interrupted")
-		}
 	}
 }
 
@@ -713,11 +669,7 @@ func (s *viewServer) ServerSocket() server.Socket {
 
 func TestPartialSocketView_B7(t *testing.T) {
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
+	p[0], p[1] = servertest.Pipe(t)
 	s := &viewServer{}
 	s.fd = p[0]
 	s.Self = s

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -100,10 +101,7 @@ func TestFromFD(t *testing.T) {
 		t.Fatal("ConnFromFD lost the peer")
 	}
 	c.Close()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fd := servertest.Socket(t, unix.AF_INET, unix.SOCK_DGRAM)
 	sock := server.SocketFromFD(fd, unix.AF_INET, unix.SOCK_DGRAM)
 	if sock.Family() != unix.AF_INET || sock.Type() != unix.SOCK_DGRAM || sock.Fileno() != fd {
 		t.Fatal("SocketFromFD")

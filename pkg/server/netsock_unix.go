@@ -1,3 +1,5 @@
+//go:build unix
+
 package server
 
 import (
@@ -13,34 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// osError wraps an errno with the failing operation, like os.SyscallError,
-// and is an OSError for B8.
-type osError struct {
-	op  string
-	err error
-}
-
-func (e *osError) Error() string { return e.op + ": " + e.err.Error() }
-func (e *osError) Unwrap() error { return e.err }
-
-// OSError marks the error as Python's OSError.
-func (e *osError) OSError() bool { return true }
-
-// timeoutError is socket.timeout / TimeoutError: "timed out".
-type timeoutError struct{}
-
-func (timeoutError) Error() string   { return "timed out" }
-func (timeoutError) Timeout() bool   { return true }
-func (timeoutError) OSError() bool   { return true }
-func (timeoutError) Is(e error) bool { return e == os.ErrDeadlineExceeded }
-
-// ErrTimeout is the error of a socket operation that exceeded the socket's
-// timeout (CPython: TimeoutError "timed out"). errors.Is(ErrTimeout,
-// os.ErrDeadlineExceeded) holds.
-//
-// CPython: Lib/socketserver.py:283 BaseServer.handle_request (socket.gettimeout)
-var ErrTimeout error = timeoutError{}
-
 // NewSocket is the default SocketFactory: a native socket created with
 // socket(2) (close-on-exec, blocking, timeout None), bound, listened on and
 // accepted from with raw system calls so that options, backlog, errors and
@@ -49,7 +23,7 @@ var ErrTimeout error = timeoutError{}
 //
 // CPython: Lib/socketserver.py:453 TCPServer.__init__ (socket.socket)
 func NewSocket(family, sotype int) (Socket, error) {
-	fd, err := unix.Socket(family, sotype|unix.SOCK_CLOEXEC, 0)
+	fd, err := socketCloexec(family, sotype)
 	if err != nil {
 		return nil, &osError{op: "socket", err: err}
 	}
@@ -122,12 +96,6 @@ func (np *netpoller) wait(timeout Timeout) (bool, error) {
 	}
 	return false, nil
 }
-
-// ErrNotNative is returned by UseNetpoll for a Socket it cannot switch to
-// the netpoller (one not made by NewSocket or SocketFromFD).
-//
-// CPython: none (Go addition)
-var ErrNotNative = errors.New("socketserver: not a native socket")
 
 // UseNetpoll switches a native socket to non-blocking mode and registers it
 // with Go's netpoller (the runtime's single epoll instance: no descriptor is
@@ -278,7 +246,7 @@ func (s *sysSocket) Accept() (Conn, net.Addr, error) {
 		return nil, nil, err
 	}
 	for {
-		nfd, sa, err := unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, sa, err := acceptNonblock(fd)
 		if err == unix.EINTR {
 			continue
 		}

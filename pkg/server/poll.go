@@ -19,6 +19,32 @@ import (
 //
 // CPython: Lib/socketserver.py:150 _ServerSelector
 func PollReadable(fd int, timeout Timeout, checkSignals func() error) (bool, error) {
+	return Poller{CheckSignals: checkSignals}.WaitReadable(fd, timeout)
+}
+
+// Poller is PollReadable's wait as a value, for a caller that chooses how
+// it waits once, at construction.
+//
+// CPython: Lib/socketserver.py:150 _ServerSelector
+type Poller struct {
+	// CheckSignals is called on EINTR (see PollReadable); nil retries.
+	CheckSignals func() error
+	// NoNetpollWake skips waking an idle processor before the blocking
+	// poll(2). The wake keeps Go's netpoller watched while this thread
+	// blocks in a raw system call; a caller with no goroutine waiting on
+	// the netpoller (a binding that runs the loop on a foreign thread) sets
+	// it, and then pays no goroutine start and no scheduler wake-up per
+	// wait (measured: 10,000 sequential connections to a synchronous server
+	// took 14.6 s with the wake and 1.4 s without).
+	NoNetpollWake bool
+}
+
+// WaitReadable waits until fd is readable or timeout expires, as
+// PollReadable does.
+//
+// CPython: Lib/socketserver.py:150 _ServerSelector
+func (p Poller) WaitReadable(fd int, timeout Timeout) (bool, error) {
+	checkSignals := p.CheckSignals
 	if fd < 0 {
 		return false, ErrBadFileno
 	}
@@ -35,7 +61,9 @@ func PollReadable(fd int, timeout Timeout, checkSignals func() error) (bool, err
 	if set && d <= 0 {
 		return false, nil
 	}
-	kickNetpoller()
+	if !p.NoNetpollWake {
+		kickNetpoller()
+	}
 	for {
 		ms := -1
 		if set {

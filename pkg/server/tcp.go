@@ -1,10 +1,6 @@
 package server
 
-import (
-	"net"
-
-	"golang.org/x/sys/unix"
-)
+import "net"
 
 // DefaultRequestQueueSize is the listen backlog, CPython's
 // request_queue_size (C3).
@@ -18,17 +14,18 @@ const DefaultRequestQueueSize = 5
 // CPython: Lib/socketserver.py:392 TCPServer
 type TCPServer struct {
 	BaseServer
-	// AddressFamily is the socket's family: unix.AF_INET (C1), AF_INET6 or
-	// AF_UNIX. Zero means AF_INET. Set it before Init (J5).
+	// AddressFamily is the socket's family: syscall.AF_INET (C1), AF_INET6
+	// or AF_UNIX (not on Windows). Zero means AF_INET. Set it before Init
+	// (J5).
 	AddressFamily int
-	// SocketType is unix.SOCK_STREAM (C2); zero means that.
+	// SocketType is syscall.SOCK_STREAM (C2); zero means that.
 	SocketType int
 	// RequestQueueSize is the listen backlog; zero means 5 (C3).
 	RequestQueueSize int
 	// AllowReuseAddress sets SO_REUSEADDR before bind (C4, C7).
 	AllowReuseAddress bool
 	// AllowReusePort sets SO_REUSEPORT before bind, for AF_INET and
-	// AF_INET6 only (C5, C7).
+	// AF_INET6 only (C5, C7), where the option exists: not on Windows.
 	AllowReusePort bool
 	// Socket is the server socket; it may be replaced (e.g. wrapped in TLS
 	// by a consumer) after activation.
@@ -65,13 +62,13 @@ func (s *TCPServer) Init(address net.Addr, h Handler, bindAndActivate bool) erro
 		s.Self = s
 	}
 	s.BaseServer.Init(address, h)
-	s.initDefaults(unix.SOCK_STREAM)
+	s.initDefaults(sockSTREAM)
 	return s.initSocket(bindAndActivate)
 }
 
 func (s *TCPServer) initDefaults(sotype int) {
 	if s.AddressFamily == 0 {
-		s.AddressFamily = unix.AF_INET
+		s.AddressFamily = afINET
 	}
 	if s.SocketType == 0 {
 		s.SocketType = sotype
@@ -119,18 +116,19 @@ func (s *TCPServer) initSocket(bindAndActivate bool) error {
 func (s *TCPServer) ServerSocket() Socket { return s.Socket }
 
 // ServerBind sets SO_REUSEADDR if AllowReuseAddress, SO_REUSEPORT if
-// AllowReusePort and the family is AF_INET or AF_INET6, binds to
+// AllowReusePort, the family is AF_INET or AF_INET6 and the platform has
+// the option (not Windows), binds to
 // ServerAddress and replaces it with the bound address (C7).
 //
 // CPython: Lib/socketserver.py:463 TCPServer.server_bind
 func (s *TCPServer) ServerBind() error {
 	if s.AllowReuseAddress {
-		if err := s.Socket.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		if err := s.Socket.SetsockoptInt(solSOCKET, soREUSEADDR, 1); err != nil {
 			return err
 		}
 	}
-	if s.AllowReusePort && (s.AddressFamily == unix.AF_INET || s.AddressFamily == unix.AF_INET6) {
-		if err := s.Socket.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+	if s.AllowReusePort && haveReusePort && (s.AddressFamily == afINET || s.AddressFamily == afINET6) {
+		if err := s.Socket.SetsockoptInt(solSOCKET, soREUSEPORT, 1); err != nil {
 			return err
 		}
 	}

@@ -3,8 +3,6 @@ package server
 import (
 	"net"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // recvBufs holds receive buffers, so a datagram costs one allocation of
@@ -51,7 +49,7 @@ func (s *UDPServer) Init(address net.Addr, h Handler, bindAndActivate bool) erro
 		s.Self = s
 	}
 	s.BaseServer.Init(address, h)
-	s.initDefaults(unix.SOCK_DGRAM)
+	s.initDefaults(sockDGRAM)
 	return s.initSocket(bindAndActivate)
 }
 

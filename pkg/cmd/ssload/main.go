@@ -178,8 +178,8 @@ func raiseNoFile() uint64 {
 		raised := lim
 		raised.Cur = lim.Max
 		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil {
-			return raised.Cur
+			return uint64(raised.Cur) // int64 on FreeBSD
 		}
 	}
-	return lim.Cur
+	return uint64(lim.Cur)
 }
