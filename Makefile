@@ -20,7 +20,7 @@ EXT_SUFFIX  := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_confi
 EXT         := pybind/_gosocketserver$(EXT_SUFFIX)
 EXT_DEPS    := $(GO_SOURCES) $(wildcard pybind/capi/*.[ch] pybind/glue/*.[ch] pybind/tooling/*.py) go.mod go.sum
 
-.PHONY: all venv ext test lint typecheck go-check go-test pytest conformance pip-install-check demo bench clean
+.PHONY: all venv ext test lint typecheck go-check go-test pytest conformance pip-install-check demo bench clean wheels matrix
 
 all: test
 
@@ -82,7 +82,24 @@ conformance: venv $(EXT)
 pip-install-check:
 	bash tests/tools/pip_install_check.sh $(PYTHON)
 
-test: lint typecheck go-check go-test pytest conformance pip-install-check
+# The drop-in on every CPython it claims (tests/matrix/matrix.py): a wheel per
+# interpreter (3.11, python3.12, python3.13; 3.14 and the Py_DEBUG 3.14d in the
+# chroot of $(SHARED)/tools/py314, built or checked first, never left mounted),
+# each installed into a fresh venv without Go or a compiler on PATH and run
+# against CPython's own 27 tests and the shared suite (3.14: also pyref and
+# stdlib314). One line per interpreter and implementation; a leg that cannot
+# run here is one loud MISSING LEG line, a failure when CI=true.
+PY314_ROOT  ?= /opt/cpython314-sid
+MATRIX_ENV  := SHARED=$(SHARED) GO=$(GO) PYTHON=$(PYTHON) PY314_ROOT=$(PY314_ROOT)
+
+matrix: venv
+	$(MATRIX_ENV) $(PY) tests/matrix/matrix.py test
+
+# dist/: a manylinux wheel of gopy_socketserver for CPython 3.11, 3.12, 3.13, 3.14.
+wheels: venv
+	$(MATRIX_ENV) $(PY) tests/matrix/matrix.py wheels
+
+test: lint typecheck go-check go-test pytest conformance pip-install-check matrix
 	@echo "make test: all checks passed"
 
 # --- demo -------------------------------------------------------------------
