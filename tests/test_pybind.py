@@ -18,7 +18,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -39,11 +38,16 @@ def go() -> types.ModuleType:
     return support.load_implementation("go")
 
 
-def settled(go: types.ModuleType) -> dict[str, int]:
-    """Go's counters once Python has dropped what it no longer uses."""
+def settled(go: types.ModuleType) -> int:
+    """Go's goroutines once Python has dropped what it no longer uses."""
     gc.collect()
-    stats: dict[str, int] = go._go.stats()
-    return stats
+    goroutines: int = go._go.stats()["goroutines"]
+    return goroutines
+
+
+def os_threads() -> int:
+    """The process's OS threads: Python's, and Go's, which it made at start."""
+    return len(os.listdir("/proc/self/task"))
 
 
 class Echo:
@@ -88,6 +92,7 @@ def baseline(go: types.ModuleType) -> Iterator[dict[str, Any]]:
         "threads": threading.active_count(),
         "thread_states": thread_states(),
         "go": settled(go),
+        "os_threads": os_threads(),
     }
     yield before
 
@@ -96,7 +101,8 @@ def assert_back_to(go: types.ModuleType, before: dict[str, Any]) -> None:
     support.wait_until(
         lambda: threading.active_count() == before["threads"], "worker threads to end"
     )
-    support.wait_until(lambda: settled(go) == before["go"], "Go goroutines and handles")
+    support.wait_until(lambda: settled(go) == before["go"], "Go goroutines")
+    support.wait_until(lambda: os_threads() == before["os_threads"], "OS threads")
     support.wait_until(lambda: thread_states() == before["thread_states"], "thread states")
     assert support.open_fds() == before["fds"]
 
@@ -168,7 +174,7 @@ def test_go_panic_surfaces_as_python_exception(go: types.ModuleType) -> None:
     with go.UDPServer(ADDR, Echo.datagram(go)) as server, support.datagram_client() as client:
         client.sendto(b"x", server.server_address)
         sock = server.socket
-        spec = (sock.fileno(), 1 << 5, 2, -1, sock, sock.family, sock.type, sock.proto, None)
+        spec = (sock.fileno(), 1 << 5, 2, -1, sock, sock.family, sock.type, sock.proto)
         with pytest.raises(RuntimeError, match="Go panic"):
             go._go.handle_request(server, math.nan, math.nan, spec)
         client.sendto(b"again", server.server_address)
@@ -392,198 +398,6 @@ def test_socket_objects_are_real_sockets(go: types.ModuleType) -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-# --- requests handed to a worker by Go, without the GIL ------------------------------
-
-
-def serving(go: types.ModuleType, kind: str, handler: type, **attrs: Any) -> Any:
-    """A started Threading{TCP,UDP}Server (a subclass with *attrs*)."""
-    base = go.ThreadingTCPServer if kind == "tcp" else go.ThreadingUDPServer
-    server = type("Server", (base,), attrs)(ADDR, handler)
-    server._test_loop = support.start_thread(server.serve_forever, 0.01, name="serve")
-    return server
-
-
-def stop(server: Any) -> None:
-    call_with_timeout(server.shutdown)
-    server._test_loop.join(support.TIMEOUT)
-    server.server_close()
-
-
-def ask(server: Any, kind: str, payload: bytes) -> bytes:
-    """One request and its whole answer."""
-    if kind == "tcp":
-        with connect(server.server_address) as client:
-            client.sendall(payload + b"\n")
-            return support.recv_all(client).rstrip(b"\n")
-    with support.datagram_client() as client:
-        client.sendto(payload, server.server_address)
-        return client.recvfrom(100)[0]
-
-
-def idle_pool(server: Any, kind: str) -> Any:
-    """Serve one request so that a worker exists, then wait until it is idle
-    in its pool: the next request can only be handed over by Go."""
-    assert ask(server, kind, b"warm") == b"warm"
-    pool = server._gosocketserver.pools[bool(server.daemon_threads)]
-    support.wait_until(lambda: server._go_info(pool)["idle"] == 1, "the worker to be idle")
-    return pool
-
-
-def echo_handler(go: types.ModuleType, kind: str) -> type:
-    return Echo.stream(go) if kind == "tcp" else Echo.datagram(go)
-
-
-@pytest.fixture
-def info(go: types.ModuleType) -> Any:
-    return go._go.pool_info
-
-
-@pytest.mark.features("G5", "G6", "C11", "D5")
-@pytest.mark.parametrize("kind", ["tcp", "udp"])
-def test_go_hands_requests_to_idle_workers(go: types.ModuleType, info: Any, kind: str) -> None:
-    # CPython's get_request, verify_request and ThreadingMixIn.process_request:
-    # the request reaches the idle worker from Go, and is still registered in
-    # _threads (G6) and served by the unchanged handler.
-    server = serving(go, kind, echo_handler(go, kind), _go_info=staticmethod(info))
-    try:
-        pool = idle_pool(server, kind)
-        before = info(pool)["handoffs"]
-        assert ask(server, kind, b"raw") == b"raw"
-        assert info(pool)["handoffs"] == before + 1
-        assert info(pool)["unadopted"] == 0
-    finally:
-        stop(server)
-    assert len(server._threads) == 0  # registered, then joined by server_close
-
-
-@pytest.mark.features("C9", "G5")
-@pytest.mark.parametrize("kind", ["tcp", "udp"])
-def test_python_verify_request_keeps_the_python_path(
-    go: types.ModuleType, info: Any, kind: str
-) -> None:
-    # With a Python verify_request, every request is made in Python first.
-    verified: list[Any] = []
-
-    def verify_request(self: Any, request: Any, client_address: Any) -> bool:
-        verified.append(client_address)
-        return True
-
-    server = serving(
-        go,
-        kind,
-        echo_handler(go, kind),
-        _go_info=staticmethod(info),
-        verify_request=verify_request,
-    )
-    try:
-        pool = idle_pool(server, kind)
-        assert ask(server, kind, b"py") == b"py"
-        assert info(pool)["handoffs"] == 0
-        assert len(verified) == 2
-    finally:
-        stop(server)
-
-
-@pytest.mark.features("B5", "G6")
-def test_serve_forever_returns_only_once_handed_requests_are_registered(
-    go: types.ModuleType, info: Any
-) -> None:
-    # A worker registers the request in _threads after Go handed it over; the
-    # serving call must wait for that, or server_close() after shutdown()
-    # would miss the request, and the worker would use a server object that
-    # serve_forever() no longer guarantees alive.
-    appending = threading.Event()
-
-    class SlowThreads(go._Threads):  # type: ignore[name-defined,misc]
-        def append(self, thread: Any) -> None:
-            appending.set()
-            time.sleep(0.3)
-            super().append(thread)
-
-    release = threading.Event()
-
-    class Wait(go.BaseRequestHandler):  # type: ignore[name-defined,misc]
-        def handle(self) -> None:
-            if self.request.recv(100) != b"warm\n":
-                release.wait(support.TIMEOUT)
-            self.request.sendall(b"warm\n")
-
-    server = serving(go, "tcp", Wait, _go_info=staticmethod(info))
-    client = None
-    try:
-        pool = idle_pool(server, "tcp")
-        server._threads = SlowThreads()
-        client = connect(server.server_address)
-        client.sendall(b"slow\n")
-        assert appending.wait(support.TIMEOUT)
-        call_with_timeout(server.shutdown)
-        assert info(pool)["unadopted"] == 0
-        assert [job.is_alive() for job in server._threads] == [True]
-    finally:
-        release.set()
-        if client is not None:
-            client.close()
-        stop(server)
-    assert len(server._threads) == 0
-
-
-@pytest.mark.features("B16", "G5")
-def test_registration_failure_goes_to_handle_error(go: types.ModuleType, info: Any) -> None:
-    # What the loop does when process_request raises: handle_error, then
-    # shutdown_request, on the request the worker made.
-    errors: list[tuple[Any, Any, Any]] = []
-
-    class Broken(go._Threads):  # type: ignore[name-defined,misc]
-        def append(self, thread: Any) -> None:
-            raise ValueError("no room")
-
-    def handle_error(self: Any, request: Any, client_address: Any) -> None:
-        errors.append((type(request), client_address, sys.exc_info()[1]))
-
-    server = serving(
-        go, "tcp", Echo.stream(go), _go_info=staticmethod(info), handle_error=handle_error
-    )
-    try:
-        pool = idle_pool(server, "tcp")
-        server._threads = Broken()
-        with connect(server.server_address) as client:
-            client.sendall(b"x\n")
-            assert support.recv_all(client) == b""  # shut down, never handled
-            kind, address, exc = errors[0] if errors else (None, None, None)
-            assert kind is socket.socket
-            assert address == client.getsockname()
-        assert isinstance(exc, ValueError) and str(exc) == "no room"
-        assert info(pool)["handoffs"] == 1
-        # The worker stays in the pool for the next request.
-        support.wait_until(lambda: info(pool)["idle"] == 1, "the worker to be idle again")
-    finally:
-        server._threads = go._Threads()
-        stop(server)
-
-
-@pytest.mark.features("G1", "G5")
-def test_daemon_threads_changed_while_serving(go: types.ModuleType, info: Any) -> None:
-    # The worker Go picked was started for the old daemon_threads; the
-    # request must still run on a thread with the new flag.
-    flags: list[bool] = []
-
-    class Flag(go.StreamRequestHandler):  # type: ignore[name-defined,misc]
-        def handle(self) -> None:
-            flags.append(threading.current_thread().daemon)
-            self.wfile.write(self.rfile.readline())
-
-    server = serving(go, "tcp", Flag, _go_info=staticmethod(info), daemon_threads=False)
-    try:
-        pool = idle_pool(server, "tcp")
-        server.daemon_threads = True
-        assert ask(server, "tcp", b"now daemon") == b"now daemon"
-        assert flags == [False, True]
-        # The worker that passed the request on stays in its pool.
-        support.wait_until(lambda: info(pool)["idle"] == 1, "the worker to be idle again")
-    finally:
-        stop(server)
-
-
 # --- interpreter exit ----------------------------------------------------------------
 
 EXIT_SCRIPT = textwrap.dedent(
@@ -606,7 +420,7 @@ EXIT_SCRIPT = textwrap.dedent(
 
     server = Server(("127.0.0.1", 0), Slow)
     threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-    # An idle worker from an earlier request must not hold up the exit.
+    # A finished earlier request must not hold up the exit.
     warm = socket.create_connection(server.server_address, timeout=10)
     warm.close()
     started.wait(10)

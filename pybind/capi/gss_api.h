@@ -8,11 +8,13 @@
  * on every callback: "new" means the receiver owns a reference and must give
  * it back through decref (or pass it to a callback that steals it).
  *
- * Every callback takes the GIL itself (PyGILState_Ensure and _Release in the
- * same C function, so the goroutine cannot change OS thread in between) and
- * returns with the GIL released.  A Python exception comes back as the
- * return value (a new reference to the exception object, 0 when none) with
- * *kind set to a mix of the GSS_EXC_* flags.
+ * The GIL: Go runs each serve_forever/handle_request call on the Python
+ * thread that made it, holding that thread's GIL, and gives it back only
+ * around blocking system calls, between release() and acquire().  Every
+ * callback is called with the GIL held unless it says otherwise.  A Python
+ * exception comes back as the return value (a new reference to the
+ * exception object, 0 when none) with *kind set to a mix of the GSS_EXC_*
+ * flags.
  */
 #ifndef GSS_API_H
 #define GSS_API_H
@@ -44,32 +46,22 @@ enum {
     GSS_EXC_OSERROR = 2    /* an OSError: get_request's errors are ignored */
 };
 
-/* A request that Go received without the GIL and handed to a worker thread
-   of a ThreadingMixIn server (gss_pool_next fills it in).  Either obj is a
-   job object given to pool_submit (new), or this is a raw request that the
-   worker turns into Python objects:
-   - a stream connection: fd (>= 0, accepted by Go) with the socket's
-     family, sotype and proto;
-   - a datagram (fd == -1): data, n bytes, malloc'd by Go and freed by the
-     receiver, and sock, the server socket.
-   server and sock are borrowed: the serve_forever/handle_request call that
-   received the request keeps them alive until the worker reports it
-   adopted (gss_pool_adopted). */
-typedef struct gss_job {
-    gss_obj obj;
-    gss_obj server;
-    gss_obj sock;
-    int fd, family, sotype, proto;
-    void *data;
-    int n;
-    int salen;
-    unsigned char sa[128]; /* struct sockaddr_storage */
-} gss_job;
-
 typedef struct gss_callbacks {
+    /* GIL held -> released: PyEval_SaveThread(), the thread state kept in a
+       thread-local variable of the glue. */
+    void (*release)(void);
+
+    /* GIL released -> held: PyEval_RestoreThread() of that thread state. */
+    void (*acquire)(void);
+
     /* PyErr_CheckSignals() on the calling thread: runs Python's signal
        handlers; a KeyboardInterrupt or a handler's exception comes back. */
     gss_obj (*check_signals)(int *kind);
+
+    /* The descriptor a Python socket.socket object holds now: -1 once it
+       is closed or detached (what its fileno() returns).  sock is kept
+       alive by the caller. */
+    int (*sock_fd)(gss_obj sock);
 
     /* self.<hook>(a1[, a2]) with borrowed self and args.  The number of
        arguments follows the hook.  *result is a new reference: for
@@ -81,8 +73,8 @@ typedef struct gss_callbacks {
                          int *kind);
 
     /* Build socket.socket(family, sotype, proto, fileno=fd) and the client
-       address for an fd accepted by Go.  Both new.  On failure the fd is
-       closed. */
+       address for a descriptor Go accepted.  Both new.  On failure the
+       descriptor is closed. */
     gss_obj (*stream_request)(int fd, int family, int sotype, int proto,
                               const void *sa, int salen, gss_obj *request,
                               gss_obj *addr, int *kind);

@@ -4,6 +4,12 @@ static gss_callbacks *cb;
 
 void gss_set_callbacks(gss_callbacks *c) { cb = c; }
 
+void gss_call_release(void) { cb->release(); }
+
+void gss_call_acquire(void) { cb->acquire(); }
+
+int gss_call_sock_fd(gss_obj sock) { return cb->sock_fd(sock); }
+
 gss_obj gss_call_check_signals(int *kind) { return cb->check_signals(kind); }
 
 gss_obj gss_call_hook(gss_obj self, int hook, gss_obj a1, gss_obj a2, gss_obj *r1, gss_obj *r2,

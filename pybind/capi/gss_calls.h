@@ -6,6 +6,9 @@
 #include "gss_api.h"
 
 void gss_set_callbacks(gss_callbacks *c);
+void gss_call_release(void);
+void gss_call_acquire(void);
+int gss_call_sock_fd(gss_obj sock);
 gss_obj gss_call_check_signals(int *kind);
 gss_obj gss_call_hook(gss_obj self, int hook, gss_obj a1, gss_obj a2, gss_obj *r1, gss_obj *r2,
                       int *truth, int *kind);

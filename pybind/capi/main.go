@@ -4,13 +4,13 @@
 //
 // Go drives the server lifecycle here: serve_forever's loop and
 // handle_request's timeout arithmetic are pkg/server's BaseServer, and the
-// readiness wait is its raw poll(2) on the calling thread. The hooks of the
-// Python server object are dispatched from that loop: a hook the Python
-// class overrides is called in Python through the C glue (which takes the
-// GIL for the call); a hook left at CPython's default runs here without the
-// GIL (accept(2) and recvfrom(2) for get_request, verify_request's True,
-// process_request's finish-then-shutdown, shutdown_request's SHUT_WR, and
-// the no-op hooks).
+// readiness wait is its poll(2) on the calling thread with the GIL
+// released. The hooks of the Python server object are dispatched from that
+// loop: a hook the Python class overrides is called in Python; a hook left
+// at CPython's default runs here (accept(2) and recvfrom(2) for
+// get_request, on the descriptor the Python socket object holds at that
+// moment; verify_request's True; process_request's finish-then-shutdown;
+// the no-op hooks). See pyServer for the GIL and descriptor rules.
 //
 // The C contract is pybind/capi/gss_api.h: Python objects travel through Go
 // as integers (gss_obj) and are never dereferenced here.
@@ -19,7 +19,6 @@ package main
 /*
 #include <stdlib.h>
 #include "gss_calls.h"
-#include "gss_pool.h"
 */
 import "C"
 
@@ -27,7 +26,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/gopy-socketserver/socketserver/pkg/server"
@@ -35,37 +36,95 @@ import (
 
 func main() {}
 
-// GSSInit receives the glue's callback table. Called once, with the GIL.
+// GSSInit receives the glue's callback table and acquires, up front, what
+// the Go runtime would otherwise create lazily at a moment it cannot
+// choose: a process that has run out of descriptors or threads must never
+// meet a runtime that needs one (see prepareRuntime). Called once, with the
+// GIL.
 //
 //export GSSInit
-func GSSInit(c *C.gss_callbacks) { C.gss_set_callbacks(c) }
+func GSSInit(c *C.gss_callbacks) {
+	C.gss_set_callbacks(c)
+	prepareRuntime()
+}
+
+// spareThreads is how many OS threads the runtime makes at start, beyond
+// those it has, to run goroutines and the garbage collector later without
+// creating a thread (see prepareRuntime).
+var spareThreads = runtime.GOMAXPROCS(0) + 2
+
+// prepareRuntime makes the Go runtime create now the resources it
+// otherwise creates on first use, and whose creation failing is a fatal
+// error in the runtime rather than an error returned:
+//
+//   - the netpoller (epoll_create and an eventfd): the first timer of the
+//     process creates it (the scavenger sleeps on one), and at EMFILE the
+//     runtime aborts with "netpollinit failed";
+//   - OS threads: a goroutine that becomes runnable while every thread is
+//     busy or blocked makes the runtime start a new one, and a failed
+//     clone (RLIMIT_NPROC, the kernel's thread limit) aborts the process.
+//     Threads that stop running goroutines wait idle and are reused, so
+//     spareThreads of them started here serve the Go code of this archive
+//     (one serving loop per calling thread, which runs on that thread, and
+//     the runtime's own GC workers) for good; the template thread, which
+//     starts threads on behalf of threads called from C, is started here
+//     too.
+func prepareRuntime() {
+	time.AfterFunc(time.Hour, func() {}).Stop()
+	var ready, done sync.WaitGroup
+	release := make(chan struct{})
+	ready.Add(spareThreads)
+	done.Add(spareThreads)
+	for range spareThreads {
+		go func() {
+			defer done.Done()
+			// A locked goroutine that blocks keeps its thread to itself,
+			// so each of these holds a distinct thread until released.
+			runtime.LockOSThread()
+			ready.Done()
+			<-release
+			runtime.UnlockOSThread()
+		}()
+	}
+	ready.Wait()
+	close(release)
+	done.Wait()
+}
+
+// GSSStats reports the goroutines and OS threads of the runtime, so tests
+// can show that serving leaves nothing behind and creates no thread.
+//
+//export GSSStats
+func GSSStats(goroutines, threads *C.longlong) {
+	*goroutines = C.longlong(runtime.NumGoroutine())
+	n, _ := runtime.ThreadCreateProfile(nil)
+	*threads = C.longlong(n)
+}
 
 // newServer makes the Go server for one serve_forever or handle_request
-// call. Nothing of it outlives the call: the shutdown flag and the
-// is-shut-down event are the Python object's own attributes (see
-// GSSServeForever), so a fresh BaseServer per call carries no state between
-// calls, and two calls never share one.
-func newServer() *pyServer {
-	s := &pyServer{}
+// call. The shutdown flag and the is-shut-down event are the Python
+// object's own attributes (see GSSServeForever), so a fresh BaseServer per
+// call carries no state between calls, and two calls never share one.
+func newServer(py C.gss_obj, fd C.int, overrides C.ulonglong, getMode, maxPacket C.int,
+	sock C.gss_obj, family, sotype, proto C.int) *pyServer {
+	s := &pyServer{
+		py: py, fd: int(fd), overrides: uint64(overrides),
+		getMode: int(getMode), maxPacket: int(maxPacket), sock: sock,
+		family: int(family), sotype: int(sotype), proto: int(proto),
+		sockTimeout: server.None,
+	}
 	s.Init(nil, nil)
 	s.Self = s
 	s.CheckSignals = checkSignals
+	s.poller = server.Poller{CheckSignals: s.checkSignalsReleased, NoNetpollWake: true}
 	s.WaitReadable = s.waitReadable
 	return s
 }
 
-// GSSStats reports the goroutines and the live worker pools, so tests can
-// show that serving leaves nothing behind.
-//
-//export GSSStats
-func GSSStats(goroutines, pools *C.longlong) {
-	*goroutines = C.longlong(runtime.NumGoroutine())
-	*pools = C.longlong(C.gss_pool_live())
-}
-
 // GSSServeForever runs BaseServer.ServeForever for the Python server py
-// (borrowed for the duration of the call). It returns the exception that
-// ended the loop (a new reference), or 0.
+// (borrowed for the duration of the call), on the calling thread, with the
+// GIL held (see pyServer). It returns the exception that ended the loop (a
+// new reference), or 0.
 //
 // shutdown() stays Python's (it sets self._BaseServer__shutdown_request and
 // waits on self._BaseServer__is_shut_down, which CPython programs and tests
@@ -73,20 +132,14 @@ func GSSStats(goroutines, pools *C.longlong) {
 // CPython's loop tests it, and the Python layer resets the flag and sets the
 // event when this returns.
 //
-// pool, when not NULL, is the worker pool of a ThreadingMixIn server that
-// keeps CPython's request path: the loop hands it raw requests, and the
-// call returns only once the workers have adopted them all (see pool).
-//
 //export GSSServeForever
 func GSSServeForever(py C.gss_obj, pollInterval C.double, fd C.int,
 	overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
-	family, sotype, proto C.int, pool *C.gss_pool) (exc C.gss_obj) {
-	s := newServer()
+	family, sotype, proto C.int) (exc C.gss_obj) {
+	s := newServer(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
 	defer s.recoverInto(&exc)
-	s.configure(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto, pool)
-	defer s.settle()
+	defer s.dropRequest()
 	s.serving = true
-	defer s.releasePending()
 	err := s.ServeForever(secondsOrNone(pollInterval))
 	if err == errStop {
 		err = nil
@@ -94,23 +147,21 @@ func GSSServeForever(py C.gss_obj, pollInterval C.double, fd C.int,
 	return s.toPython(err)
 }
 
-// GSSHandleRequest runs BaseServer.HandleRequest. timeout is the Python
-// socket's gettimeout() and serverTimeout the server's timeout attribute,
-// each NaN for None. *result receives handle_timeout()'s return value
-// when the wait timed out (a new reference). pool is as for
-// GSSServeForever.
+// GSSHandleRequest runs BaseServer.HandleRequest, as GSSServeForever runs
+// the loop. timeout is the Python socket's gettimeout() and serverTimeout
+// the server's timeout attribute, each NaN for None. *result receives
+// handle_timeout()'s return value when the wait timed out (a new
+// reference).
 //
 //export GSSHandleRequest
 func GSSHandleRequest(py C.gss_obj, sockTimeout, serverTimeout C.double,
 	fd C.int, overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
-	family, sotype, proto C.int, pool *C.gss_pool, result *C.gss_obj) (exc C.gss_obj) {
-	s := newServer()
+	family, sotype, proto C.int, result *C.gss_obj) (exc C.gss_obj) {
+	s := newServer(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
 	defer s.recoverInto(&exc)
-	s.configure(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto, pool)
-	defer s.settle()
+	defer s.dropRequest()
 	s.sockTimeout = secondsOrNone(sockTimeout)
 	s.Timeout = secondsOrNone(serverTimeout)
-	defer s.releasePending()
 	err := s.HandleRequest()
 	*result = s.timeoutResult
 	return s.toPython(err)
@@ -200,6 +251,9 @@ func goException(err error) C.gss_obj {
 // interpreter.
 func (s *pyServer) recoverInto(exc *C.gss_obj) {
 	if v := recover(); v != nil {
+		if s.released {
+			s.acquire() // C expects the GIL back
+		}
 		*exc = goException(fmt.Errorf("socketserver: Go panic: %v", v))
 	}
 }

@@ -1,8 +1,8 @@
 package main
 
 /*
+#include <stdlib.h>
 #include "gss_calls.h"
-#include "gss_pool.h"
 */
 import "C"
 
@@ -19,140 +19,109 @@ import (
 // How get_request is served when the Python class keeps CPython's own.
 const (
 	getPython   = 0 // call the Python method
-	getAccept   = 1 // TCPServer.get_request: accept(2) on the server fd
-	getRecvfrom = 2 // UDPServer.get_request: recvfrom(2) on the server fd
-)
-
-// Bits of the override mask beyond the hook numbers.
-const (
-	// shutdownWrite: shutdown_request is TCPServer's, which half-closes the
-	// connection (SHUT_WR) before close_request (C12).
-	shutdownWrite = C.GSS_NHOOKS
+	getAccept   = 1 // TCPServer.get_request: accept(2) on the server socket
+	getRecvfrom = 2 // UDPServer.get_request: recvfrom(2) on the server socket
 )
 
 // pyServer is the outermost server (BaseServer.Self) for a Python server
-// object. Its fields describing the Python side are set at the start of
-// each serve_forever or handle_request call by the Python layer, which
-// computes which hooks the Python class overrides.
+// object during one serve_forever or handle_request call.
+//
+// The GIL: the call runs on the Python thread that made it and holds that
+// thread's GIL throughout, as CPython's own loop does, except around the
+// blocking system calls (the readiness wait, accept(2), recvfrom(2)),
+// which run between gss_call_release and gss_call_acquire. So every hook
+// is a plain call into Python, and one request costs one GIL hand-back.
+//
+// Descriptors: the loop never keeps a descriptor number of its own. It
+// waits on the number the server socket had when the call started (as
+// CPython's selector does), and it accepts or receives on the number the
+// Python socket object holds at that moment (gss_call_sock_fd): once the
+// object is closed or detached that is -1 and the attempt fails with
+// EBADF, which the loop ignores, as CPython's get_request fails on a closed
+// socket. Requests are Python socket objects from the start; shutting
+// down and closing them is Python's (shutdown_request, close_request).
 type pyServer struct {
 	server.BaseServer
 
-	py        C.gss_obj // the Python server (borrowed during a call)
+	py        C.gss_obj // the Python server (borrowed for the call)
 	overrides uint64    // bit h set: hook h runs in Python
 	getMode   int
-	fd        int
+	fd        int // the server socket's descriptor when the call started
 	maxPacket int
-	sock      C.gss_obj // the Python server socket (borrowed)
+	sock      C.gss_obj // the Python server socket (borrowed for the call)
 	family    int
 	sotype    int
 	proto     int
 
-	serving       bool        // in serve_forever: watch the Python shutdown flag
-	pool          *C.gss_pool // raw requests go to its workers (ThreadingMixIn)
-	job           *C.gss_job  // the raw request being served (see rawJob)
-	out           *outs       // see outs
-	req           pyRequest   // the request being served (see request)
+	serving       bool // in serve_forever: watch the Python shutdown flag
+	released      bool // the GIL is released (between release and acquire)
+	poller        server.Poller
+	out           *outs     // its own allocation: see outs
+	req           pyRequest // the request being served (see request)
 	sockTimeout   server.Timeout
 	timeoutResult C.gss_obj
 	packet        []byte
-
-	// pending holds the references the loop took for the requests it
-	// served; they are given back before the next wait (under the GIL
-	// once for all of them) and when the call returns.
-	pending []C.gss_obj
-}
-
-func (s *pyServer) configure(py C.gss_obj, fd C.int, overrides C.ulonglong, getMode,
-	maxPacket C.int, sock C.gss_obj, family, sotype, proto C.int, pool *C.gss_pool) {
-	if getMode != getPython {
-		s.pool = pool // raw requests need Go's own get_request
-	}
-	s.py, s.fd, s.overrides = py, int(fd), uint64(overrides)
-	s.getMode, s.maxPacket, s.sock = int(getMode), int(maxPacket), sock
-	s.family, s.sotype, s.proto = int(family), int(sotype), int(proto)
-	s.sockTimeout = server.None
 }
 
 func (s *pyServer) python(hook C.int) bool { return s.overrides&(1<<uint(hook)) != 0 }
 
-// pyRequest is one request and its client address, as the Python side
-// sees them. The loop passes it both as the server.Request and as the
-// net.Addr, so the hooks find the two Python objects together.
-//
-// A raw request (raw != nil) was received by Go without the GIL, for a
-// ThreadingMixIn server that keeps CPython's request path: it becomes
-// Python objects in the worker thread it is handed to, or here, under the
-// GIL, if it has to take the Python path after all (see ProcessRequest).
+// release gives the GIL back before a blocking system call; acquire takes
+// it again. Both run on the calling thread: a goroutine called from C stays
+// on its thread until it returns.
+func (s *pyServer) release() { C.gss_call_release(); s.released = true }
+func (s *pyServer) acquire() { C.gss_call_acquire(); s.released = false }
+
+// pyRequest is one request and its client address, the two Python objects
+// (owned by the loop until the request is done). The loop passes it both
+// as the server.Request and as the net.Addr, so the hooks find the two
+// together.
 type pyRequest struct {
-	obj, addr C.gss_obj  // the request and the address (owned by pending)
-	fd        int        // the descriptor when Go accepted it (SHUT_WR), else -1
-	raw       *C.gss_job // not yet made into Python objects
-	lost      bool       // making the objects failed: nothing left to close
+	obj, addr C.gss_obj
 }
 
 // request makes r the request being served: the loop handles one request
-// at a time and keeps nothing of it afterwards (its references are in
-// pending), so one pyRequest per server serves them all.
+// at a time, so one pyRequest per server serves them all.
 func (s *pyServer) request(r pyRequest) *pyRequest {
+	s.dropRequest()
 	s.req = r
 	return &s.req
+}
+
+// dropRequest gives back the references of the last request.
+func (s *pyServer) dropRequest() {
+	if s.req.obj != 0 || s.req.addr != 0 {
+		C.gss_call_decref(s.req.obj, s.req.addr, 0)
+		s.req = pyRequest{}
+	}
 }
 
 func (*pyRequest) Network() string { return "python" }
 func (*pyRequest) String() string  { return "<python address>" }
 
-func reqOf(r server.Request) *pyRequest {
+// objOf and addrOf give the Python objects of a request (0, that is None,
+// for anything else).
+func objOf(r server.Request) C.gss_obj {
 	if p, ok := r.(*pyRequest); ok {
-		return p
+		return p.obj
 	}
-	return &pyRequest{fd: -1, lost: true}
+	return 0
 }
 
-func addrOf(a net.Addr) *pyRequest {
+func addrOf(a net.Addr) C.gss_obj {
 	if p, ok := a.(*pyRequest); ok {
-		return p
+		return p.addr
 	}
-	return &pyRequest{fd: -1, lost: true}
-}
-
-// objects makes a raw request into its Python request and address (under
-// the GIL, here on the serving thread). On failure the descriptor is
-// closed and the request is lost: the error goes to handle_error with None
-// for both, and nothing is left to shut down.
-func (s *pyServer) objects(r *pyRequest) error {
-	raw := r.raw
-	if raw == nil {
-		return nil
-	}
-	r.raw = nil
-	o := s.outs()
-	var exc C.gss_obj
-	if raw.fd < 0 {
-		exc = C.gss_call_datagram_request(raw.sock, raw.data, raw.n,
-			unsafe.Pointer(&raw.sa[0]), raw.salen, &r.obj, &r.addr, &o.kind)
-		freeJob(raw)
-	} else {
-		exc = C.gss_call_stream_request(raw.fd, raw.family, raw.sotype,
-			raw.proto, unsafe.Pointer(&raw.sa[0]), raw.salen, &r.obj, &r.addr, &o.kind)
-		raw.fd = -1 // the socket object owns it now, or it was closed
-	}
-	if err := wrapException(exc, o.kind); err != nil {
-		r.lost, r.fd = true, -1
-		return err
-	}
-	s.pending = append(s.pending, r.obj, r.addr)
-	return nil
+	return 0
 }
 
 // outs holds the out-parameters of the calls into C that the loop makes
-// for every request. A variable whose address C receives is moved to the
-// heap, so locals would cost allocations per request; this is allocated
-// once per server (apart from it, since C may see it only if it holds no
-// Go pointer).
+// for every request, once per server: a local whose address C receives
+// would be moved to the heap at every call. It is allocated apart from the
+// server, since cgo lets C see memory only if it holds no Go pointer.
 type outs struct {
 	r1, r2            C.gss_obj
 	truth, flag, kind C.int
-	sa                unix.RawSockaddrAny // recvfrom's
+	sa                unix.RawSockaddrAny
 }
 
 func (s *pyServer) outs() *outs {
@@ -176,20 +145,11 @@ func (s *pyServer) callNone(hook C.int, a1, a2 C.gss_obj) error {
 	return err
 }
 
-func (s *pyServer) releasePending() {
-	for len(s.pending) > 0 {
-		var o [3]C.gss_obj
-		n := copy(o[:], s.pending)
-		s.pending = s.pending[n:]
-		C.gss_call_decref(o[0], o[1], o[2])
-	}
-	s.pending = s.pending[:0]
-}
-
 // errStop ends ServeForever when the Python shutdown flag is set.
 var errStop = errors.New("socketserver: shutdown requested")
 
-// waitReadable gives back the last requests' references, then waits.
+// waitReadable is the loop's readiness wait: poll(2) with the GIL
+// released, after the last request's references are given back.
 //
 // In serve_forever it consults the Python shutdown flag before the wait
 // (the loop condition: shutdown() called before serve_forever makes it
@@ -200,11 +160,13 @@ var errStop = errors.New("socketserver: shutdown requested")
 // to another thread is noticed there, as CPython's loop notices it when its
 // poll times out and it runs Python code again.
 func (s *pyServer) waitReadable(fd int, timeout server.Timeout) (bool, error) {
-	s.releasePending()
+	s.dropRequest()
 	if err := s.stopRequested(); err != nil {
 		return false, err
 	}
-	ready, err := server.PollReadable(fd, timeout, checkSignals)
+	s.release()
+	ready, err := s.poller.WaitReadable(fd, timeout)
+	s.acquire()
 	if err == nil && !ready {
 		err = checkSignals()
 	}
@@ -212,6 +174,14 @@ func (s *pyServer) waitReadable(fd int, timeout server.Timeout) (bool, error) {
 		err = s.stopRequested()
 	}
 	return ready, err
+}
+
+// checkSignalsReleased is the poller's EINTR check: it runs while the GIL
+// is released, so it takes it for PyErr_CheckSignals.
+func (s *pyServer) checkSignalsReleased() error {
+	s.acquire()
+	defer s.release()
+	return checkSignals()
 }
 
 func (s *pyServer) stopRequested() error {
@@ -252,58 +222,31 @@ func (s *pyServer) GetRequest() (server.Request, net.Addr, error) {
 		}
 		return nil, nil, err
 	}
-	s.pending = append(s.pending, req, addr)
-	r := s.request(pyRequest{obj: req, addr: addr, fd: -1})
+	r := s.request(pyRequest{obj: req, addr: addr})
 	return r, r, nil
 }
 
-// accept is TCPServer.get_request (C11) on the Python socket's descriptor:
-// a blocking, close-on-exec connection, as socket.accept() makes it.
-func (s *pyServer) accept() (server.Request, net.Addr, error) {
-	var rsa unix.RawSockaddrAny
-	for {
-		salen := uint32(unsafe.Sizeof(rsa))
-		nfd, _, e := syscall.Syscall6(syscall.SYS_ACCEPT4, uintptr(s.fd),
-			uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&salen)),
-			syscall.SOCK_CLOEXEC, 0, 0)
-		if e == syscall.EINTR {
-			if err := checkSignals(); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		if e != 0 {
-			return nil, nil, e // an OSError: ignored by the loop (B8)
-		}
-		r := s.request(pyRequest{fd: int(nfd), raw: s.rawJob(int(nfd), nil, 0, &rsa, salen)})
-		if s.pool == nil {
-			// Not handed to a worker: the request is Python's at once, as
-			// socket.accept() makes it.
-			if err := s.objects(r); err != nil {
-				return nil, nil, err
-			}
-		}
-		return r, r, nil
-	}
-}
+// sockFD is the descriptor the Python server socket holds now: -1 once it
+// is closed or detached. Read under the GIL, right before the system call,
+// as CPython's socket methods read it.
+func (s *pyServer) sockFD() int { return int(C.gss_call_sock_fd(s.sock)) }
 
-// recvfrom is UDPServer.get_request (D5): at most max_packet_size bytes of
-// one datagram, the rest dropped by the kernel.
-func (s *pyServer) recvfrom() (server.Request, net.Addr, error) {
-	if cap(s.packet) < s.maxPacket {
-		s.packet = make([]byte, s.maxPacket)
-	}
-	buf := s.packet[:s.maxPacket]
+// accept is TCPServer.get_request (C11): socket.accept() on the Python
+// server socket, a blocking, close-on-exec connection.
+func (s *pyServer) accept() (server.Request, net.Addr, error) {
 	o := s.outs()
 	rsa := &o.sa
 	for {
-		salen := uint32(unsafe.Sizeof(*rsa))
-		var p unsafe.Pointer
-		if len(buf) > 0 {
-			p = unsafe.Pointer(&buf[0])
+		fd := s.sockFD()
+		if fd < 0 {
+			return nil, nil, syscall.EBADF // an OSError: ignored by the loop (B8)
 		}
-		n, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(s.fd), uintptr(p),
-			uintptr(len(buf)), 0, uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&salen)))
+		salen := uint32(unsafe.Sizeof(*rsa))
+		s.release()
+		nfd, _, e := syscall.Syscall6(syscall.SYS_ACCEPT4, uintptr(fd),
+			uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&salen)),
+			syscall.SOCK_CLOEXEC, 0, 0)
+		s.acquire()
 		if e == syscall.EINTR {
 			if err := checkSignals(); err != nil {
 				return nil, nil, err
@@ -314,19 +257,56 @@ func (s *pyServer) recvfrom() (server.Request, net.Addr, error) {
 			return nil, nil, e
 		}
 		salen = min(salen, uint32(unsafe.Sizeof(*rsa)))
-		if s.pool == nil {
-			exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(rsa),
-				C.int(salen), &o.r1, &o.r2, &o.kind)
-			if err := wrapException(exc, o.kind); err != nil {
+		exc := C.gss_call_stream_request(C.int(nfd), C.int(s.family), C.int(s.sotype),
+			C.int(s.proto), unsafe.Pointer(rsa), C.int(salen), &o.r1, &o.r2, &o.kind)
+		if err := wrapException(exc, o.kind); err != nil {
+			return nil, nil, err
+		}
+		r := s.request(pyRequest{obj: o.r1, addr: o.r2})
+		return r, r, nil
+	}
+}
+
+// recvfrom is UDPServer.get_request (D5): at most max_packet_size bytes of
+// one datagram, the rest dropped by the kernel. The Python layer chooses
+// it only for a max_packet_size small enough for one reused buffer.
+func (s *pyServer) recvfrom() (server.Request, net.Addr, error) {
+	if cap(s.packet) < s.maxPacket {
+		s.packet = make([]byte, s.maxPacket)
+	}
+	buf := s.packet[:s.maxPacket]
+	o := s.outs()
+	rsa := &o.sa
+	for {
+		fd := s.sockFD()
+		if fd < 0 {
+			return nil, nil, syscall.EBADF
+		}
+		salen := uint32(unsafe.Sizeof(*rsa))
+		var p unsafe.Pointer
+		if len(buf) > 0 {
+			p = unsafe.Pointer(&buf[0])
+		}
+		s.release()
+		n, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(p),
+			uintptr(len(buf)), 0, uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&salen)))
+		s.acquire()
+		if e == syscall.EINTR {
+			if err := checkSignals(); err != nil {
 				return nil, nil, err
 			}
-			s.pending = append(s.pending, o.r1, o.r2)
-			r := s.request(pyRequest{obj: o.r1, addr: o.r2, fd: -1})
-			return r, r, nil
+			continue
 		}
-		// For a worker thread: the datagram moves to C memory, which the
-		// worker frees once it has made the bytes object.
-		r := s.request(pyRequest{fd: -1, raw: s.rawJob(-1, C.CBytes(buf[:n]), int(n), rsa, salen)})
+		if e != 0 {
+			return nil, nil, e
+		}
+		salen = min(salen, uint32(unsafe.Sizeof(*rsa)))
+		exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(rsa),
+			C.int(salen), &o.r1, &o.r2, &o.kind)
+		if err := wrapException(exc, o.kind); err != nil {
+			return nil, nil, err
+		}
+		r := s.request(pyRequest{obj: o.r1, addr: o.r2})
 		return r, r, nil
 	}
 }
@@ -335,68 +315,36 @@ func (s *pyServer) VerifyRequest(req server.Request, addr net.Addr) (bool, error
 	if !s.python(C.GSS_VERIFY_REQUEST) {
 		return true, nil
 	}
-	r := reqOf(req)
-	if err := s.objects(r); err != nil {
-		return false, err
-	}
-	_, _, ok, err := s.call(C.GSS_VERIFY_REQUEST, r.obj, addrOf(addr).addr)
+	_, _, ok, err := s.call(C.GSS_VERIFY_REQUEST, objOf(req), addrOf(addr))
 	return ok, err
 }
 
-// ProcessRequest hands a raw request to an idle worker thread of the pool
-// without the GIL: this is ThreadingMixIn.process_request, whose Python
-// version (pybind/socketserver.py) the worker then completes. When no
-// worker is idle, the request becomes Python objects here and takes the
-// Python path, which starts a thread.
+// ProcessRequest is BaseServer.process_request in Go (finish, then shut
+// down) unless the class overrides it (ThreadingMixIn's starts a thread,
+// ForkingMixIn's forks).
 func (s *pyServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	r := reqOf(req)
-	if r.raw != nil && s.offer(r.raw) {
-		r.raw, r.fd, r.lost = nil, -1, true // the worker's from now on
-		return nil
-	}
-	if err := s.objects(r); err != nil {
-		return err
-	}
 	if !s.python(C.GSS_PROCESS_REQUEST) {
 		return s.BaseServer.ProcessRequest(req, addr)
 	}
-	return s.callNone(C.GSS_PROCESS_REQUEST, r.obj, addrOf(addr).addr)
+	return s.callNone(C.GSS_PROCESS_REQUEST, objOf(req), addrOf(addr))
 }
 
 // FinishRequest always runs in Python: it instantiates the handler class.
 func (s *pyServer) FinishRequest(req server.Request, addr net.Addr) error {
-	r := reqOf(req)
-	if err := s.objects(r); err != nil {
-		return err
-	}
-	return s.callNone(C.GSS_FINISH_REQUEST, r.obj, addrOf(addr).addr)
+	return s.callNone(C.GSS_FINISH_REQUEST, objOf(req), addrOf(addr))
 }
 
+// ShutdownRequest always runs in Python: TCPServer's half-closes the
+// request through its socket object, which knows whether it still owns
+// its descriptor (C12).
 func (s *pyServer) ShutdownRequest(req server.Request) error {
-	r := reqOf(req)
-	if s.objects(r) != nil || r.lost {
-		return nil // nothing left to shut down
-	}
-	if s.python(C.GSS_SHUTDOWN_REQUEST) {
-		return s.callNone(C.GSS_SHUTDOWN_REQUEST, r.obj, 0)
-	}
-	if s.overrides&(1<<shutdownWrite) != 0 {
-		// C12: half-close, ignoring errors (ENOTCONN when the peer left).
-		// The Python layer sets this bit only when Go accepted the request
-		// itself, so the descriptor is known.
-		if r.fd >= 0 {
-			_ = unix.Shutdown(r.fd, unix.SHUT_WR)
-		}
-	}
-	return s.CloseRequest(req)
+	return s.callNone(C.GSS_SHUTDOWN_REQUEST, objOf(req), 0)
 }
 
+// CloseRequest runs in Python; the loop reaches it only through
+// BaseServer.ShutdownRequest, which this server does not use.
 func (s *pyServer) CloseRequest(req server.Request) error {
-	r := reqOf(req)
-	if !s.python(C.GSS_CLOSE_REQUEST) || s.objects(r) != nil || r.lost {
-		return nil
-	}
-	return s.callNone(C.GSS_CLOSE_REQUEST, r.obj, 0)
+	return s.callNone(C.GSS_CLOSE_REQUEST, objOf(req), 0)
 }
 
 // HandleError always runs in Python (the default prints a traceback). A Go
@@ -409,16 +357,8 @@ func (s *pyServer) HandleError(req server.Request, addr net.Addr, err error) err
 	} else {
 		exc = goException(err)
 	}
-	r := reqOf(req)
-	if r.raw != nil {
-		if err := s.objects(r); err != nil {
-			C.gss_call_decref(exc, 0, 0)
-			return s.HandleError(req, addr, err)
-		}
-	}
 	var kind C.int
-	// A lost request has no objects: the glue passes None for 0.
-	return wrapException(C.gss_call_handle_error(s.py, r.obj, addrOf(addr).addr, exc, &kind), kind)
+	return wrapException(C.gss_call_handle_error(s.py, objOf(req), addrOf(addr), exc, &kind), kind)
 }
 
 func (s *pyServer) HandleTimeout() error {
@@ -436,13 +376,6 @@ func (s *pyServer) ServiceActions() error {
 	}
 	return s.callNone(C.GSS_SERVICE_ACTIONS, 0, 0)
 }
-
-// The lifecycle hooks below are driven by the Python layer itself
-// (construction and server_close run there); the loop never calls them.
-
-func (s *pyServer) ServerBind() error     { return s.callNone(C.GSS_SERVER_BIND, 0, 0) }
-func (s *pyServer) ServerActivate() error { return s.callNone(C.GSS_SERVER_ACTIVATE, 0, 0) }
-func (s *pyServer) ServerClose() error    { return s.callNone(C.GSS_SERVER_CLOSE, 0, 0) }
 
 // timeoutOnly is the view of the Python server socket that HandleRequest
 // needs: its timeout, read by the Python layer with gettimeout(). The loop

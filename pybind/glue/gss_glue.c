@@ -4,16 +4,17 @@
  * Two directions:
  *
  * - Python -> Go: the gss_py_* functions, wrapped by the pybindgen-generated
- *   module _gosocketserver.  Each is entered with the GIL held, releases it
- *   around the call into Go (Py_BEGIN/END_ALLOW_THREADS), and turns an
- *   exception handed back by Go into a NULL return with the error set.
+ *   module _gosocketserver.  Each is entered with the GIL held, calls into
+ *   Go with it held (Go releases it around its blocking system calls), and
+ *   turns an exception handed back by Go into a NULL return with the error
+ *   set.
  *
- * - Go -> Python: the callbacks in gss_api.h.  Go calls them on whatever
- *   thread it runs on; each takes the GIL and gives it back in the same C
- *   function.  While Go serves on the thread that called serve_forever(),
- *   that thread keeps its own Python thread state, so the callbacks run
- *   there exactly as CPython's pure-Python loop would (signal handlers
- *   included).
+ * - Go -> Python: the callbacks in gss_api.h.  Go runs the serving loop on
+ *   the thread that called serve_forever()/handle_request(), holding its
+ *   GIL as CPython's own loop does, and gives the GIL back only around
+ *   blocking system calls (gss_release / gss_acquire).  So the callbacks
+ *   are called with the GIL held, on the calling thread, and run there
+ *   exactly as CPython's pure-Python loop would (signal handlers included).
  *
  * Fork: a child process must never run Go again (see BINDING_NOTES.md).
  * A pthread_atfork child handler sets gss_in_child; every entry point checks
@@ -32,7 +33,6 @@
 
 #include "gss_api.h"
 #include "gss_glue.h"
-#include "gss_pool.h"
 #include "libgosocketserver.h"
 
 static volatile int gss_in_child = 0;
@@ -50,6 +50,16 @@ static int gss_refuse_in_child(void)
         return 1;
     }
     return 0;
+}
+
+/* Whether the interpreter is finalizing.  Any thread. */
+static int gss_finalizing(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing();
+#else
+    return _Py_IsFinalizing();
+#endif
 }
 
 /* ---- exceptions ------------------------------------------------------- */
@@ -123,13 +133,72 @@ static PyObject *make_address(const void *sa_, int salen)
 
 /* ---- callbacks (Go -> Python) ---------------------------------------- */
 
+/* The thread state of the serving call on this thread while Go has the GIL
+   released (gss_api.h: release, acquire). */
+static __thread PyThreadState *saved_tstate;
+
+/* GIL held -> released. */
+static void cb_release(void) { saved_tstate = PyEval_SaveThread(); }
+
+/* GIL released -> held.  A daemon thread that wakes while the interpreter
+   finalizes must not take the GIL: the interpreter would end the thread
+   with pthread_exit under Go's frames.  It waits for the process to exit,
+   as CPython 3.14 makes such threads wait. */
+static void cb_acquire(void)
+{
+    if (gss_finalizing()) {
+        for (;;)
+            pause();
+    }
+    PyEval_RestoreThread(saved_tstate);
+}
+
+/* The head of CPython's socket object (Modules/socketmodule.h,
+   PySocketSockObject): the descriptor follows the object header, the same
+   in 3.11 through 3.14.  gss_py_init checks the layout on a live socket
+   and, if it ever differs, Go is told to take Python's get_request. */
+typedef struct {
+    PyObject_HEAD
+    int sock_fd;
+} sock_head;
+
+static int sock_layout_ok;
+
+/* GIL held or not: sock is kept alive by the caller, and its descriptor
+   is one aligned int that close() and detach() set to -1. */
+static int cb_sock_fd(gss_obj sock)
+{
+    return __atomic_load_n(&((sock_head *)sock)->sock_fd, __ATOMIC_RELAXED);
+}
+
+/* Whether sock_head matches socket.socket: its descriptor read both ways,
+   open and once detached.  GIL held. */
+static int check_sock_layout(void)
+{
+    PyObject *sock = PyObject_CallNoArgs(socket_class);
+    if (sock == NULL)
+        return -1;
+    PyObject *fileno = PyObject_CallMethod(sock, "fileno", NULL);
+    long open_fd = fileno ? PyLong_AsLong(fileno) : -1;
+    Py_XDECREF(fileno);
+    int ok = open_fd >= 0 && cb_sock_fd((gss_obj)sock) == open_fd;
+    PyObject *detached = PyObject_CallMethod(sock, "detach", NULL);
+    if (detached == NULL) {
+        Py_DECREF(sock);
+        return -1;
+    }
+    ok = ok && cb_sock_fd((gss_obj)sock) == -1;
+    close((int)open_fd);
+    Py_DECREF(detached);
+    Py_DECREF(sock);
+    return ok;
+}
+
 static gss_obj cb_check_signals(int *kind)
 {
-    PyGILState_STATE g = PyGILState_Ensure();
     gss_obj exc = 0;
     if (PyErr_CheckSignals() < 0)
         exc = fetch_exception(kind);
-    PyGILState_Release(g);
     return exc;
 }
 
@@ -175,7 +244,6 @@ fail:
 static gss_obj cb_call_hook(gss_obj self, int hook, gss_obj a1, gss_obj a2, gss_obj *result,
                             gss_obj *result2, int *truth, int *kind)
 {
-    PyGILState_STATE g = PyGILState_Ensure();
     PyObject *args[3] = {(PyObject *)self, (PyObject *)a1, (PyObject *)a2};
     size_t nargs = 1 + (a1 != 0) + (a2 != 0);
     gss_obj exc = 0;
@@ -202,11 +270,9 @@ static gss_obj cb_call_hook(gss_obj self, int hook, gss_obj a1, gss_obj a2, gss_
     } else {
         Py_DECREF(r);
     }
-    PyGILState_Release(g);
     return 0;
 error:
     exc = fetch_exception(kind);
-    PyGILState_Release(g);
     return exc;
 }
 
@@ -241,7 +307,6 @@ static gss_obj request_for_go(int fd, int family, int sotype, int proto, gss_obj
                               const void *data, int n, const void *sa, int salen,
                               gss_obj *request, gss_obj *addr, int *kind)
 {
-    PyGILState_STATE g = PyGILState_Ensure();
     gss_obj exc = 0;
     PyObject *req, *a;
     if (make_request(fd, family, sotype, proto, (PyObject *)server_socket, data, n, sa, salen,
@@ -251,7 +316,6 @@ static gss_obj request_for_go(int fd, int family, int sotype, int proto, gss_obj
         *request = (gss_obj)req;
         *addr = (gss_obj)a;
     }
-    PyGILState_Release(g);
     return exc;
 }
 
@@ -269,7 +333,6 @@ static gss_obj cb_datagram_request(gss_obj server_socket, const void *data, int 
 
 static gss_obj cb_handle_error(gss_obj self, gss_obj request, gss_obj addr, gss_obj exc, int *kind)
 {
-    PyGILState_STATE g = PyGILState_Ensure();
     PyObject *value = (PyObject *)exc;
     /* handle_error() reads the exception being handled (sys.exc_info(),
        traceback.print_exc()): make exc that exception for the call. */
@@ -287,7 +350,6 @@ static gss_obj cb_handle_error(gss_obj self, gss_obj request, gss_obj addr, gss_
         err = fetch_exception(kind);
     Py_XDECREF(r);
     PyErr_SetExcInfo(old_t, old_v, old_tb);
-    PyGILState_Release(g);
     return err;
 }
 
@@ -295,7 +357,6 @@ static PyObject *flag_name;
 
 static gss_obj cb_shutdown_requested(gss_obj self, int *flag, int *kind)
 {
-    PyGILState_STATE g = PyGILState_Ensure();
     gss_obj exc = 0;
     PyObject *v = PyObject_GetAttr((PyObject *)self, flag_name);
     int t = v == NULL ? -1 : PyObject_IsTrue(v);
@@ -304,22 +365,18 @@ static gss_obj cb_shutdown_requested(gss_obj self, int *flag, int *kind)
         exc = fetch_exception(kind);
     else
         *flag = t;
-    PyGILState_Release(g);
     return exc;
 }
 
 static void cb_decref(gss_obj a, gss_obj b, gss_obj c)
 {
-    PyGILState_STATE g = PyGILState_Ensure();
     Py_XDECREF((PyObject *)a);
     Py_XDECREF((PyObject *)b);
     Py_XDECREF((PyObject *)c);
-    PyGILState_Release(g);
 }
 
 static gss_obj cb_go_error(int errnum, const char *msg, int *kind)
 {
-    PyGILState_STATE g = PyGILState_Ensure();
     if (errnum != 0) {
         errno = errnum;
         PyErr_SetFromErrno(PyExc_OSError);
@@ -327,11 +384,13 @@ static gss_obj cb_go_error(int errnum, const char *msg, int *kind)
         PyErr_SetString(PyExc_RuntimeError, msg);
     }
     gss_obj exc = fetch_exception(kind);
-    PyGILState_Release(g);
     return exc;
 }
 
 static gss_callbacks callbacks = {
+    .release = cb_release,
+    .acquire = cb_acquire,
+    .sock_fd = cb_sock_fd,
     .check_signals = cb_check_signals,
     .call_hook = cb_call_hook,
     .stream_request = cb_stream_request,
@@ -363,7 +422,7 @@ PyObject *gss_py_init(void)
 {
     static int done = 0;
     if (done)
-        Py_RETURN_NONE;
+        return PyBool_FromLong(sock_layout_ok);
     PyObject *mod = PyImport_ImportModule("socket");
     if (mod == NULL)
         return NULL;
@@ -379,13 +438,20 @@ PyObject *gss_py_init(void)
         if (hook_names[i] == NULL)
             return NULL;
     }
+    sock_layout_ok = check_sock_layout();
+    if (sock_layout_ok < 0) {
+        /* No socket to check with (the process is out of descriptors, say):
+           Python's get_request is used, which needs no layout. */
+        PyErr_Clear();
+        sock_layout_ok = 0;
+    }
     if (pthread_atfork(NULL, NULL, gss_after_fork_child) != 0) {
         PyErr_SetString(PyExc_RuntimeError, "pthread_atfork failed");
         return NULL;
     }
     GSSInit(&callbacks);
     done = 1;
-    Py_RETURN_NONE;
+    return PyBool_FromLong(sock_layout_ok);
 }
 
 /* Finish a call into Go: raise what Go handed back, else return result. */
@@ -408,188 +474,47 @@ typedef struct {
     int max_packet_size;
     PyObject *sock;
     int family, sotype, proto;
-    PyObject *pool; /* a pool capsule for raw requests, or None */
-    gss_pool *pool_handle; /* its pool, or NULL */
 } spec_t;
-
-static int pool_of(PyObject *capsule, gss_pool **p);
 
 static int parse_spec(PyObject *spec, spec_t *s)
 {
-    if (!PyArg_ParseTuple(spec, "iKiiOiiiO;spec", &s->fd, &s->overrides, &s->get_mode,
-                          &s->max_packet_size, &s->sock, &s->family, &s->sotype, &s->proto,
-                          &s->pool))
-        return -1;
-    s->pool_handle = NULL;
-    if (s->pool != Py_None && pool_of(s->pool, &s->pool_handle) < 0)
-        return -1;
-    return 0;
+    return PyArg_ParseTuple(spec, "iKiiOiii;spec", &s->fd, &s->overrides, &s->get_mode,
+                            &s->max_packet_size, &s->sock, &s->family, &s->sotype, &s->proto)
+               ? 0
+               : -1;
 }
 
+/* GIL held on entry and on return; Go releases it around its waits. */
 PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject *spec)
 {
     spec_t s;
     if (gss_refuse_in_child() || parse_spec(spec, &s) < 0)
         return NULL;
-    gss_obj exc;
-    Py_BEGIN_ALLOW_THREADS
-    exc = GSSServeForever((gss_obj)server, poll_interval, s.fd, s.overrides, s.get_mode,
-                          s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto,
-                          s.pool_handle);
-    Py_END_ALLOW_THREADS
+    gss_obj exc = GSSServeForever((gss_obj)server, poll_interval, s.fd, s.overrides, s.get_mode,
+                                  s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype,
+                                  s.proto);
     return finish(exc, Py_NewRef(Py_None));
 }
 
+/* GIL held on entry and on return; Go releases it around its waits. */
 PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double server_timeout,
                                 PyObject *spec)
 {
     spec_t s;
     if (gss_refuse_in_child() || parse_spec(spec, &s) < 0)
         return NULL;
-    gss_obj exc, result = 0;
-    Py_BEGIN_ALLOW_THREADS
-    exc = GSSHandleRequest((gss_obj)server, sock_timeout, server_timeout, s.fd, s.overrides, s.get_mode,
-                           s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype, s.proto,
-                           s.pool_handle, &result);
-    Py_END_ALLOW_THREADS
+    gss_obj result = 0;
+    gss_obj exc = GSSHandleRequest((gss_obj)server, sock_timeout, server_timeout, s.fd,
+                                   s.overrides, s.get_mode, s.max_packet_size, (gss_obj)s.sock,
+                                   s.family, s.sotype, s.proto, &result);
     return finish(exc, result ? (PyObject *)result : Py_NewRef(Py_None));
-}
-
-/* ---- the request-thread pool ----------------------------------------- */
-
-/* A pool is a capsule over a gss_pool (pybind/capi/gss_pool.h): when the
-   last reference goes (the server's state and every worker hold one), the
-   pool is freed. */
-static void free_pool(PyObject *capsule)
-{
-    gss_pool *p = PyCapsule_GetPointer(capsule, "gosocketserver.pool");
-    if (p != NULL && !gss_in_child)
-        gss_pool_free(p);
-}
-
-PyObject *gss_py_pool_new(void)
-{
-    if (gss_refuse_in_child())
-        return NULL;
-    gss_pool *p = gss_pool_new();
-    if (p == NULL)
-        return PyErr_NoMemory();
-    PyObject *cap = PyCapsule_New(p, "gosocketserver.pool", free_pool);
-    if (cap == NULL)
-        gss_pool_free(p);
-    return cap;
-}
-
-static int pool_of(PyObject *capsule, gss_pool **p)
-{
-    *p = PyCapsule_GetPointer(capsule, "gosocketserver.pool");
-    return *p == NULL ? -1 : 0;
-}
-
-/* A pool argument of an entry point, refused in a forked child. */
-static int pool_arg(PyObject *capsule, gss_pool **p)
-{
-    return gss_refuse_in_child() ? -1 : pool_of(capsule, p);
-}
-
-/* f(pool) for an entry point that returns None.  f only takes the pool's
-   lock briefly, so the GIL is kept. */
-static PyObject *pool_call(PyObject *capsule, void (*f)(gss_pool *))
-{
-    gss_pool *p;
-    if (pool_arg(capsule, &p) < 0)
-        return NULL;
-    f(p);
-    Py_RETURN_NONE;
 }
 
 PyObject *gss_py_stats(void)
 {
     if (gss_refuse_in_child())
         return NULL;
-    long long goroutines, pools;
-    GSSStats(&goroutines, &pools);
-    return Py_BuildValue("{sLsL}", "goroutines", goroutines, "pools", pools);
+    long long goroutines, threads;
+    GSSStats(&goroutines, &threads);
+    return Py_BuildValue("{sLsL}", "goroutines", goroutines, "threads", threads);
 }
-
-/* Hand a job (any object; a new reference goes with it) to an idle worker.
-   Returns True if one took it, False if the caller must start a worker.
-   The pool's lock is only ever held briefly, so the GIL is kept. */
-PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job)
-{
-    gss_pool *p;
-    if (pool_arg(pool, &p) < 0)
-        return NULL;
-    gss_job j = {.obj = (gss_obj)job, .fd = -1};
-    Py_INCREF(job);
-    int taken = gss_pool_offer(p, &j);
-    if (!taken)
-        Py_DECREF(job);
-    return PyBool_FromLong(taken);
-}
-
-/* A raw request from Go as Python objects: (server, request, address),
-   all new.  GIL held.  On failure the descriptor is closed.  The datagram
-   buffer is freed either way. */
-static PyObject *adopt_raw(gss_job *j)
-{
-    PyObject *req, *addr;
-    int rc = make_request(j->fd, j->family, j->sotype, j->proto, (PyObject *)j->sock, j->data,
-                          j->n, j->sa, j->salen, &req, &addr);
-    free(j->data);
-    if (rc < 0)
-        return NULL;
-    PyObject *t = PyTuple_Pack(3, (PyObject *)j->server, req, addr);
-    Py_DECREF(req);
-    Py_DECREF(addr);
-    return t;
-}
-
-/* Called by a worker thread: wait up to idle seconds for a job.  Returns
-   the job object given to pool_submit (the reference Go held); for a raw
-   request from the Go loop, the tuple (server, request, client_address),
-   which the caller must register and then report with pool_adopted (if
-   making it fails, that is reported here and the error raised); None when
-   the pool is closed or the wait timed out.  PyErr_CheckSignals is not
-   needed: workers never run on the main thread. */
-PyObject *gss_py_pool_next(PyObject *pool, double idle)
-{
-    gss_pool *p;
-    if (pool_arg(pool, &p) < 0)
-        return NULL;
-    gss_job j;
-    int got;
-    /* The wait is a condition variable in C, with the GIL released. */
-    Py_BEGIN_ALLOW_THREADS
-    got = gss_pool_next(p, idle, &j);
-    Py_END_ALLOW_THREADS
-    if (!got)
-        Py_RETURN_NONE;
-    if (j.obj)
-        return (PyObject *)j.obj;
-    PyObject *t = adopt_raw(&j);
-    if (t == NULL)
-        gss_pool_adopted(p);
-    return t;
-}
-
-/* A raw request from pool_next is registered (or given up): the serving
-   call that handed it over may return. */
-PyObject *gss_py_pool_adopted(PyObject *pool) { return pool_call(pool, gss_pool_adopted); }
-
-/* The pool's counters (gss_pool_info) as a dict. */
-PyObject *gss_py_pool_info(PyObject *pool)
-{
-    gss_pool *p;
-    if (pool_arg(pool, &p) < 0)
-        return NULL;
-    int idle;
-    long long handoffs;
-    long unadopted;
-    gss_pool_info(p, &idle, &handoffs, &unadopted);
-    return Py_BuildValue("{sisLsl}", "idle", idle, "handoffs", handoffs, "unadopted", unadopted);
-}
-
-/* Close the pool: idle workers return None from pool_next, and
-   pool_submit refuses from now on. */
-PyObject *gss_py_pool_close(PyObject *pool) { return pool_call(pool, gss_pool_close); }

@@ -7,16 +7,12 @@
 
 #include <Python.h>
 
+/* Set up once; returns whether Go may read socket objects' descriptors
+   (then it accepts and receives itself for CPython's get_request). */
 PyObject *gss_py_init(void);
 PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject *spec);
 PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double server_timeout,
                                 PyObject *spec);
-PyObject *gss_py_pool_new(void);
-PyObject *gss_py_pool_submit(PyObject *pool, PyObject *job);
-PyObject *gss_py_pool_next(PyObject *pool, double idle);
-PyObject *gss_py_pool_adopted(PyObject *pool);
-PyObject *gss_py_pool_close(PyObject *pool);
-PyObject *gss_py_pool_info(PyObject *pool);
 PyObject *gss_py_stats(void);
 
 #endif

@@ -5,8 +5,8 @@
 Every function is a thin wrapper over a gss_py_* function of the glue
 (pybind/glue/gss_glue.h): pybindgen converts the arguments, and the glue
 returns a new reference or NULL with the exception set, which pybindgen's
-PyObject* return passes through untouched.  The glue releases the GIL
-itself around calls into Go, so no wrapper uses unblock_threads.
+PyObject* return passes through untouched.  Go releases the GIL itself
+around its blocking system calls, so no wrapper uses unblock_threads.
 """
 
 import sys
@@ -39,12 +39,6 @@ def build() -> Module:
                 obj("spec"),
             ],
         ),
-        ("pool_new", "gss_py_pool_new", []),
-        ("pool_submit", "gss_py_pool_submit", [obj("pool"), obj("job")]),
-        ("pool_next", "gss_py_pool_next", [obj("pool"), param("double", "idle")]),
-        ("pool_adopted", "gss_py_pool_adopted", [obj("pool")]),
-        ("pool_info", "gss_py_pool_info", [obj("pool")]),
-        ("pool_close", "gss_py_pool_close", [obj("pool")]),
         ("stats", "gss_py_stats", []),
     ]
     for name, c_name, params in functions:
