@@ -1,0 +1,84 @@
+package server
+
+import (
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// Winsock's select, which x/sys/windows does not wrap.
+var procSelect = windows.NewLazySystemDLL("ws2_32.dll").NewProc("select")
+
+// fdSet is Winsock's fd_set (a count, then the sockets) holding one
+// socket: select reads and rewrites only the first count entries.
+type fdSet struct {
+	count uint32
+	fds   [1]windows.Handle
+}
+
+// PollReadable waits, on the calling OS thread, until the socket fd is
+// readable or timeout expires (None: forever). Windows has no poll(2) that
+// CPython uses, so, like CPython's SelectSelector there, it waits with
+// select(); it adds no descriptor (A9). Select is never interrupted by a
+// signal, so checkSignals is never called; an error from select (a closed
+// socket, or a descriptor that is not a socket) is returned, as CPython's
+// selector raises it.
+//
+// CPython: Lib/socketserver.py:150 _ServerSelector
+func PollReadable(fd int, timeout Timeout, checkSignals func() error) (bool, error) {
+	return Poller{CheckSignals: checkSignals}.WaitReadable(fd, timeout)
+}
+
+// Poller is PollReadable's wait as a value, for a caller that chooses how
+// it waits once, at construction. On Windows both fields are accepted and
+// unused: select has no EINTR and wakes no netpoller.
+//
+// CPython: Lib/socketserver.py:150 _ServerSelector
+type Poller struct {
+	// CheckSignals is called on EINTR on Unix; never on Windows.
+	CheckSignals func() error
+	// NoNetpollWake has no effect on Windows.
+	NoNetpollWake bool
+}
+
+// WaitReadable waits until fd is readable or timeout expires, as
+// PollReadable does.
+//
+// CPython: Lib/socketserver.py:150 _ServerSelector
+func (p Poller) WaitReadable(fd int, timeout Timeout) (bool, error) {
+	if fd < 0 {
+		return false, ErrBadFileno
+	}
+	return selectOne(windows.Handle(fd), timeout)
+}
+
+// selectOne waits with select() for one socket to be readable.
+func selectOne(h windows.Handle, timeout Timeout) (bool, error) {
+	set := fdSet{count: 1}
+	set.fds[0] = h
+	var tv *windows.Timeval
+	if d, ok := timeout.Duration(); ok {
+		t := windows.NsecToTimeval(selectMicros(d) * int64(time.Microsecond))
+		tv = &t
+	}
+	n, _, err := procSelect.Call(0, uintptr(unsafe.Pointer(&set)), 0, 0, uintptr(unsafe.Pointer(tv)))
+	if int32(n) < 0 { // SOCKET_ERROR
+		return false, &osError{op: "select", err: err}
+	}
+	return int32(n) > 0, nil
+}
+
+// selectMicros rounds a duration up to whole microseconds (select's
+// resolution), never below 0 and never beyond what a Timeval's 32-bit
+// seconds hold.
+func selectMicros(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	us := int64((d + time.Microsecond - 1) / time.Microsecond)
+	if limit := int64(1<<31-1) * 1e6; us > limit {
+		us = limit
+	}
+	return us
+}
