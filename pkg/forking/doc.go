@@ -1,6 +1,11 @@
 // Package forking ports CPython 3.14's ForkingMixIn and the forking server
 // classes: each request is handled in a child process.
 //
+// Like CPython, which defines them only where os.fork exists, the package
+// has content on Unix only (Linux, macOS, the BSDs): on Windows it is this
+// documentation and nothing else, so code that uses it fails to compile
+// there rather than at run time.
+//
 // A Go process cannot fork(2) and go on running Go in the child, so the
 // fork is an injected primitive (Mixin.Fork, a ForkFunc) and the package
 // owns CPython's bookkeeping: ActiveChildren, MaxChildren (40),

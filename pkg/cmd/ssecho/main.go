@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command ssecho is the Go line-echo server of the benchmarks, in two
 // flavours:
 //
@@ -25,6 +27,11 @@
 // When it serves, ssecho prints "READY <json>" with its address and pid on
 // standard output; it stops on SIGTERM/SIGINT, when standard input reaches
 // EOF (so it never outlives the process that started it) or after -max-life.
+//
+// It builds on Unix only (Linux, macOS, the BSDs): it serves the
+// Unix-domain kinds, stops on SIGTERM and raises RLIMIT_NOFILE, none of
+// which Windows has (the pkg servers themselves build there); make bench
+// runs it on Linux.
 package main
 
 import (

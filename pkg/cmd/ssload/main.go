@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command ssload is the load generator of the benchmarks: it drives a line
 // echo server over TCP, a Unix stream socket or UDP and reports requests/s,
 // latency percentiles and errors, verifying every echoed byte.
@@ -19,6 +21,10 @@
 //
 //	ssload -network tcp -addr 127.0.0.1:8000 -pattern keepalive -clients 16 -duration 2s
 //	ssload -network unix -addr /tmp/echo.sock -pattern hold -conns 10000
+//
+// It builds on Unix only (Linux, macOS, the BSDs): it drives Unix-domain
+// servers and raises RLIMIT_NOFILE to hold thousands of connections, and
+// Windows has neither; make bench runs it on Linux.
 package main
 
 import (
