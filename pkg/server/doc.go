@@ -87,6 +87,27 @@
 // SocketFromFD and ConnFromFD wrap descriptors owned elsewhere (the
 // bindings' Python sockets, a forked child's inherited connection).
 //
+// # Platforms
+//
+// The package builds on Linux, macOS, the BSDs and Windows, and offers on
+// each what CPython's module offers there. On Unix the native socket is
+// made with raw system calls; a new socket and every accepted connection
+// are close-on-exec from the start where the system has SOCK_CLOEXEC and
+// accept4 (Linux, FreeBSD, DragonFly, illumos), and are marked right after
+// socket or accept under syscall.ForkLock where it does not (macOS, the
+// other BSDs), so no concurrent fork+exec inherits them. PollReadable waits
+// with poll(2), CPython's PollSelector. On Windows, where CPython has no
+// AF_UNIX, os.fork or poll: UnixStreamServer and UnixDatagramServer do not
+// exist (nor, in package threading, their threading kinds, nor package
+// forking's content); PollReadable and the native socket's WaitReadable
+// wait with select, CPython's SelectSelector there; the native socket is Go's
+// net listener or UDP socket (created at Bind, which also listens, with
+// Go's backlog) and accepted connections are Go's *net.TCPConn, so that
+// idle connections cost no OS thread; SocketFromFD and ConnFromFD do not
+// exist; AllowReusePort sets nothing (no SO_REUSEPORT, as CPython's hasattr
+// test finds). Only Linux runs the tests here; the other platforms are
+// built and vetted, with their test binaries (make cross).
+//
 // # Shutdown
 //
 // Shutdown has CPython's semantics (B5). ShutdownContext is the graceful
@@ -121,10 +142,11 @@
 //	  ShutdownRequest, CloseRequest}  TCPServer methods of the same names
 //	UDPServer, NewUDPServer           UDPServer
 //	UDPServer.MaxPacketSize           UDPServer.max_packet_size
-//	UnixStreamServer                  UnixStreamServer
-//	UnixDatagramServer                UnixDatagramServer
+//	UnixStreamServer                  UnixStreamServer (not on Windows)
+//	UnixDatagramServer                UnixDatagramServer (not on Windows)
 //	Socket.WaitReadable, PollReadable,
-//	  UseNetpoll                      _ServerSelector (PollSelector)
+//	  UseNetpoll                      _ServerSelector (PollSelector;
+//	                                  SelectSelector on Windows)
 //	Datagram                          the (data, socket) request tuple
 //	Socket, Conn, NewSocket           socket.socket
 //	Handler, HandlerFunc              RequestHandlerClass

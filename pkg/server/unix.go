@@ -16,7 +16,7 @@ type UnixStreamServer struct {
 }
 
 // NewUnixStreamServer creates, binds and activates a Unix stream server on
-// the socket path (a leading '@' selects the abstract namespace).
+// the socket path (on Linux, a leading '@' selects the abstract namespace).
 //
 // CPython: Lib/socketserver.py:727 UnixStreamServer
 func NewUnixStreamServer(path string, h Handler) (*UnixStreamServer, error) {

@@ -32,8 +32,11 @@
 //	ExceptHook, Mixin.ExceptHook         threading.excepthook
 //	TCPServer, NewTCPServer              ThreadingTCPServer
 //	UDPServer, NewUDPServer              ThreadingUDPServer
-//	UnixStreamServer                     ThreadingUnixStreamServer
-//	UnixDatagramServer                   ThreadingUnixDatagramServer
+//	UnixStreamServer                     ThreadingUnixStreamServer (not on Windows)
+//	UnixDatagramServer                   ThreadingUnixDatagramServer (not on Windows)
+//
+// As in CPython, which defines them only where socket.AF_UNIX exists, the
+// Unix-domain kinds are absent on Windows; the rest builds everywhere.
 //
 // Workers are goroutines, not OS threads; DaemonThreads only decides
 // whether ServerClose waits for a worker, since a Go program does not wait
