@@ -3,8 +3,6 @@ package server_test
 import (
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -62,16 +60,3 @@ func tcpRoundTrip(t *testing.T, addr, msg string) string {
 	}
 	return string(b)
 }
-
-func sockPath(t *testing.T, name string) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "ss")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return filepath.Join(d, name)
-}
-
-// countFDs counts this process's open descriptors.
-func countFDs(t *testing.T) int { t.Helper(); return servertest.CountFDs(t) }
