@@ -31,14 +31,16 @@ func PollReadable(fd int, timeout Timeout, checkSignals func() error) (bool, err
 }
 
 // Poller is PollReadable's wait as a value, for a caller that chooses how
-// it waits once, at construction. On Windows both fields are accepted and
-// unused: select has no EINTR and wakes no netpoller.
+// it waits once, at construction. On Windows select has no EINTR, so
+// CheckSignals is never called.
 //
 // CPython: Lib/socketserver.py:150 _ServerSelector
 type Poller struct {
 	// CheckSignals is called on EINTR on Unix; never on Windows.
 	CheckSignals func() error
-	// NoNetpollWake has no effect on Windows.
+	// NoNetpollWake skips waking an idle processor before the blocking
+	// select (see wakeProcessor), for a caller with no goroutine waiting
+	// on Go's netpoller.
 	NoNetpollWake bool
 }
 
@@ -50,8 +52,27 @@ func (p Poller) WaitReadable(fd int, timeout Timeout) (bool, error) {
 	if fd < 0 {
 		return false, ErrBadFileno
 	}
-	return selectOne(windows.Handle(fd), timeout)
+	h := windows.Handle(fd)
+	// Already readable (a busy server): no blocking call at all.
+	if ready, err := selectOne(h, After(0)); err != nil || ready {
+		return ready, err
+	}
+	if d, ok := timeout.Duration(); ok && d <= 0 {
+		return false, nil
+	}
+	if !p.NoNetpollWake {
+		wakeProcessor()
+	}
+	return selectOne(h, timeout)
 }
+
+// wakeProcessor starts a trivial goroutine before the calling thread
+// blocks in select: the scheduler then wakes an idle processor, which
+// watches Go's netpoller while this thread is blocked. Measured on a
+// synchronous server (a select wait per request, the clients on the
+// netpoller): 10,000 sequential requests took about 19 s without it and
+// 1 s with it.
+func wakeProcessor() { go func() {}() }
 
 // selectOne waits with select() for one socket to be readable.
 func selectOne(h windows.Handle, timeout Timeout) (bool, error) {
