@@ -64,7 +64,7 @@
 // CPython). The loop waits for readiness on Self.Fileno() through the
 // server Socket's WaitReadable, adding no descriptor (A9): a native socket
 // made by the default factory waits on Go's netpoller (UseNetpoll, applied
-// by Init; the runtime's single epoll instance), and with
+// by Init; the runtime's single epoll or kqueue instance; on Unix), and with
 // BaseServer.CheckSignals set it waits with poll(2) on the calling thread
 // instead (PollReadable), calling CheckSignals on EINTR, as an embedder
 // that must run signal handlers on that thread needs. BaseServer.WaitReadable
