@@ -98,10 +98,11 @@ func (np *netpoller) wait(timeout Timeout) (bool, error) {
 }
 
 // UseNetpoll switches a native socket to non-blocking mode and registers it
-// with Go's netpoller (the runtime's single epoll or kqueue instance: no descriptor is
-// added). From then on its WaitReadable waits on the netpoller instead of
-// blocking an OS thread in poll(2), unless a checkSignals callback is given
-// (an embedder that must see EINTR on its own thread keeps poll(2)).
+// with Go's netpoller (the runtime's single epoll or kqueue instance: no
+// descriptor is added). From then on its WaitReadable waits on the
+// netpoller instead of blocking an OS thread in poll(2), unless a
+// checkSignals callback is given (an embedder that must see EINTR on its
+// own thread keeps poll(2)).
 // Blocking Accept and RecvFrom keep their semantics.
 //
 // TCPServer.Init (and so every server kind) applies it to the sockets made
