@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command capi is the C API that the CPython extension _gosocketserver is
 // built on. It is compiled with -buildmode=c-archive and linked into the
 // extension; it is never run as a program.
