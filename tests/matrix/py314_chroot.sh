@@ -53,6 +53,7 @@ setup_once() {
 }
 
 if ! setup_once; then
+    command -v debootstrap >/dev/null || cannot "no debootstrap (setup.sh could not install it; $log)"
     echo "py314: setup.sh failed (tail of $log below); removing $root and building it again" >&2
     tail -n 5 "$log" >&2 || true
     mounted && { echo "py314: something is still mounted under $root; not removing it" >&2; exit 1; }
