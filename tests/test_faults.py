@@ -1,0 +1,279 @@
+"""The differential fault suite (issue 10): faults, misuse and hostile conditions.
+
+Each case runs a scenario script of tests/faults/ in a fresh interpreter
+(``python tests/faults/<scenario>.py IMPL CASE [ARGS]``) that loads the
+implementation as ``socketserver`` exactly as support.py does, provokes the
+fault and prints what happened as one JSON object (exception types and
+messages, counts, exit codes and stderr of its own children).  The test runs
+the stdlib first, checks that its outcome is the one CPython is known to give
+(so two broken things are never compared), then runs the implementation and
+asserts the same outcome and exit status.  A subprocess cannot take the test
+runner down: it gets its own process group, a hard time limit after which
+the whole group is killed, and it is always reaped.
+
+The module is only loaded in the subprocess: the ``ss`` fixture is
+overridden here to hand the tests the implementation's *name* (the ids and
+the FEATURES citations stay those of the rest of the suite).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import support
+from conftest import item_impl
+
+FAULTS = support.REPO / "tests" / "faults"
+
+#: Hard limit for one scenario run; the process group is killed after it.
+RUN_TIMEOUT = 30.0
+
+#: The go cases that fail on today's main (issue 10).  The fixes to pybind/
+#: delete entries here; once it is empty, delete it and ``_go_fixing``.
+GO_FIXING: set[str] = {
+    # 1: the Go runtime aborts (netpollinit: epollcreate EMFILE) when it collects
+    "test_full_fd_table_udp_keeps_serving[go]",
+    "test_full_fd_table_tcp_client_waits_then_served[go]",  # sometimes
+    # 2: shutdown(SHUT_WR) on the number saved at accept time
+    "test_detached_request_is_not_shut_down[go-handle_request]",
+    "test_detached_request_is_not_shut_down[go-serve_forever]",
+    "test_closed_request_number_reused_is_left_alone[go-handle_request]",
+    "test_closed_request_number_reused_is_left_alone[go-serve_forever]",
+    # 3: the closed server's Go loop accepts and receives on the new server's socket
+    "test_closed_servers_loop_never_serves_new_server[go-tcp]",
+    "test_closed_servers_loop_never_serves_new_server[go-udp]",
+}
+
+
+@pytest.fixture
+def ss(request: pytest.FixtureRequest) -> str:
+    """The implementation's name only: the scenario loads the module in its subprocess."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(autouse=True)
+def _go_fixing(request: pytest.FixtureRequest) -> None:
+    if item_impl(request.node) == "go" and request.node.name in GO_FIXING:
+        request.applymarker(pytest.mark.xfail(strict=False, reason="issue 10: being fixed"))
+
+
+# --- running scenarios ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """One scenario run: exit status, the JSON outcome it printed (None if none), stderr."""
+
+    rc: int
+    outcome: Any
+    stderr: str
+    file: str | None
+
+    def summary(self) -> str:
+        lines = self.stderr.splitlines()
+        if len(lines) > 40:
+            lines = [*lines[:20], "[...]", *lines[-20:]]
+        text = "\n".join(lines)
+        return f"exit status {self.rc}, outcome {self.outcome!r}\n--- stderr ---\n{text}"
+
+
+def run(impl: str, scenario: str, *args: str, timeout: float = RUN_TIMEOUT) -> Run:
+    """Run tests/faults/<scenario>.py IMPL ARGS in its own process group, bounded."""
+    command = [sys.executable, str(FAULTS / f"{scenario}.py"), impl, *args]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += f"\n[test_faults: killed after {timeout} s]"
+    finally:
+        # Whatever the scenario left in its group (forked children) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    outcome: Any = None
+    file = None
+    lines = out.strip().splitlines()
+    if lines:
+        with contextlib.suppress(ValueError):
+            record = json.loads(lines[-1])
+            outcome, file = record["outcome"], record["file"]
+    return Run(proc.returncode, outcome, err, file)
+
+
+_STDLIB_RUNS: dict[tuple[str, ...], Run] = {}
+
+
+def stdlib_run(scenario: str, *args: str) -> Run:
+    """The stdlib's run of a case, once per test session."""
+    key = (scenario, *args)
+    if key not in _STDLIB_RUNS:
+        _STDLIB_RUNS[key] = run(support.STDLIB, scenario, *args)
+    return _STDLIB_RUNS[key]
+
+
+def differential(impl: str, scenario: str, *args: str) -> tuple[Run, Run]:
+    """(stdlib's run, impl's run) of a case; impl's exit status and outcome equal stdlib's.
+
+    The caller checks the stdlib's outcome is what CPython is known to do:
+    that check runs first in the stdlib case, and (through ``expected``) in
+    the others before the comparison.
+    """
+    base = stdlib_run(scenario, *args)
+    assert base.rc == 0 and base.outcome is not None, "stdlib run failed:\n" + base.summary()
+    if support.is_stdlib(impl):
+        return base, base
+    got = run(impl, scenario, *args)
+    assert got.outcome is not None, f"{impl} printed no outcome:\n" + got.summary()
+    assert got.file == str(support.impl_path(impl)), got.file
+    assert got.outcome == base.outcome, f"{impl} differs from stdlib:\n" + got.summary()
+    assert got.rc == base.rc, f"{impl} exit status differs:\n" + got.summary()
+    assert "fatal error" not in got.stderr, got.summary()
+    return base, got
+
+
+def check(impl: str, scenario: str, *args: str, expected: Any) -> Run:
+    """The stdlib's outcome is *expected* (or satisfies it), and impl's equals it."""
+    base = stdlib_run(scenario, *args)
+    assert base.rc == 0 and base.outcome is not None, "stdlib run failed:\n" + base.summary()
+    if callable(expected):
+        assert expected(base.outcome), "stdlib outcome not as expected:\n" + base.summary()
+    else:
+        assert base.outcome == expected, "stdlib outcome not as expected:\n" + base.summary()
+    return differential(impl, scenario, *args)[1]
+
+
+THREAD_NAME = re.compile(r"Thread-\d+ \(process_request_thread\)")
+
+
+EMFILE = "OSError: [Errno 24] Too many open files"
+
+
+# --- 1. descriptor exhaustion ---------------------------------------------------
+
+
+@pytest.mark.features("B8", "G5", "H4")
+def test_fd_limit_threading_server_survives(impl: str) -> None:
+    # ulimit -n 64, 200 clients at once from another process: accept()'s
+    # EMFILE is ignored (B8), the process lives, and serves again afterwards.
+    check(
+        impl,
+        "fd_exhaustion",
+        "rlimit_threading",
+        expected={
+            "clients_exit": 0,
+            "some_served": True,
+            "all_answered_or_failed": True,
+            "after": "echo after\n",
+            "shutdown": "returned",
+            "server_close": "returned",
+        },
+    )
+
+
+@pytest.mark.features("B8", "C11", "B4")
+def test_full_fd_table_tcp_client_waits_then_served(impl: str) -> None:
+    check(
+        impl,
+        "fd_exhaustion",
+        "fill_table",
+        expected={
+            "table_full": EMFILE,
+            "while_full": "no reply yet",
+            "loop_alive_while_full": True,
+            "after_freeing": "echo waiting\n",
+            "shutdown": "returned",
+            "server_close": "returned",
+        },
+    )
+
+
+@pytest.mark.features("D4", "D5", "B7")
+def test_full_fd_table_udp_keeps_serving(impl: str) -> None:
+    # Datagrams need no descriptor: all 100 are answered while the table is
+    # full (the go runtime must not need one either, e.g. when it collects).
+    check(
+        impl,
+        "fd_exhaustion",
+        "fill_table_udp",
+        expected={"table_full": EMFILE, "answered_while_full": 100},
+    )
+
+
+# --- 2. descriptor ownership in a synchronous server -----------------------------
+
+LOOPS = ("handle_request", "serve_forever")
+
+
+@pytest.mark.features("C12", "C13", "B11", "J1")
+@pytest.mark.parametrize("loop", LOOPS)
+def test_detached_request_is_not_shut_down(impl: str, loop: str) -> None:
+    check(
+        impl,
+        "ownership",
+        "detach",
+        loop,
+        expected={
+            "serve": "returned",
+            "client_received": "hello from the handoff thread\n",
+            "writer": "sent",
+        },
+    )
+
+
+@pytest.mark.features("C12", "C13", "J1")
+@pytest.mark.parametrize("loop", LOOPS)
+def test_closed_request_number_reused_is_left_alone(impl: str, loop: str) -> None:
+    check(
+        impl,
+        "ownership",
+        "close_reuse",
+        loop,
+        expected={
+            "serve": "returned",
+            "same_number": True,
+            "send": "sent",
+            "peer_received": "still mine",
+            "peer_then": "nothing (open)",
+            "reply": "reply",
+        },
+    )
+
+
+# --- 3. a closed server's loop and a new server on the same number ---------------
+
+
+@pytest.mark.features("C9", "B4", "B8", "B5")
+@pytest.mark.parametrize("kind", ["tcp", "udp"])
+def test_closed_servers_loop_never_serves_new_server(impl: str, kind: str) -> None:
+    check(
+        impl,
+        "closed_loop",
+        kind,
+        expected={
+            "same_number": True,
+            "answers": {"new": 20 if kind == "tcp" else 100},
+            "new_shutdown": "returned",
+            "old_loop_alive": True,
+            "old_shutdown": "returned",
+            "old_loop_ended": True,
+        },
+    )
