@@ -6,7 +6,7 @@ socketserver module of a program: the standard library's consumers
 (http.server, xmlrpc.server, logging.config, wsgiref) bind its classes when
 they are imported, so it must be installed before they are.
 
-Two ways to do that::
+Three ways to do that::
 
     import gopy_socketserver
     gopy_socketserver.install()   # first thing in the program
@@ -14,6 +14,15 @@ Two ways to do that::
 
     python -m gopy_socketserver -m http.server 8000
     python -m gopy_socketserver myserver.py args...
+
+    GOPY_SOCKETSERVER=1 python myserver.py args...
+
+The environment variable is read at every interpreter start by the
+``gopy_socketserver.pth`` file that ``pip install`` puts in site-packages
+(the way coverage.py measures subprocesses), so every child process
+inherits the activation, including a program that re-executes itself with
+a command line of its own (an autoreloader).  ``python -m
+gopy_socketserver`` sets it for the program it runs.
 """
 
 import importlib.util
@@ -23,6 +32,10 @@ import types
 import warnings
 
 __all__ = ["install"]
+
+#: The environment variable that activates the drop-in at interpreter start
+#: ("1"; anything else leaves the standard module).
+ENV = "GOPY_SOCKETSERVER"
 
 
 def install() -> types.ModuleType:
@@ -55,3 +68,17 @@ def install() -> types.ModuleType:
             sys.modules["socketserver"] = current
         raise
     return module
+
+
+def _activate_from_env() -> None:
+    """Called by gopy_socketserver.pth at interpreter start when ENV is set.
+
+    A failure is reported on stderr and leaves the standard module: an
+    interpreter must still start.
+    """
+    if os.environ.get(ENV) != "1":
+        return
+    try:
+        install()
+    except Exception as exc:
+        print(f"gopy_socketserver: {ENV}=1 but the drop-in failed to load: {exc!r}", file=sys.stderr)

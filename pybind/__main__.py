@@ -1,13 +1,15 @@
 """python -m gopy_socketserver [-m MODULE | SCRIPT] [ARGS...]
 
 Run a module or a script with the Go-backed socketserver installed first,
-e.g. ``python -m gopy_socketserver -m http.server 8000``.
+e.g. ``python -m gopy_socketserver -m http.server 8000``.  Child processes
+inherit it (GOPY_SOCKETSERVER=1 in their environment).
 """
 
+import os
 import runpy
 import sys
 
-from . import install
+from . import ENV, install
 
 
 def main() -> None:
@@ -15,6 +17,9 @@ def main() -> None:
     if not args or args[0] in ("-h", "--help"):
         print(__doc__.strip())
         raise SystemExit(0 if args else 2)
+    # Child processes (an autoreloader re-executing the program, say) load
+    # the drop-in too, through gopy_socketserver.pth.
+    os.environ[ENV] = "1"
     install()
     if args[0] == "-m":
         if len(args) < 2:

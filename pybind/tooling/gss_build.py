@@ -80,13 +80,28 @@ class BuildExt(build_ext):
         super().build_extension(ext)
 
 
+#: Read by site at every interpreter start (lines that begin with "import"
+#: are executed): loads the package only when GOPY_SOCKETSERVER is set.
+PTH_NAME = "gopy_socketserver.pth"
+PTH_LINE = (
+    "import os; os.environ.get('GOPY_SOCKETSERVER') == '1' and "
+    "__import__('gopy_socketserver')._activate_from_env()\n"
+)
+
+
 class BuildPy(build_py):
-    """build_py that also ships pyref, which the Go-backed module builds on."""
+    """build_py that also ships pyref, which the Go-backed module builds on,
+    and gopy_socketserver.pth at the top of site-packages."""
 
     def run(self) -> None:
         super().run()
         target = os.path.join(self.build_lib, "gopy_socketserver", "_pyref_socketserver.py")
         self.copy_file(os.path.join(ROOT, "pyref", "socketserver.py"), target)
+        with open(os.path.join(self.build_lib, PTH_NAME), "w") as pth:
+            pth.write(PTH_LINE)
+
+    def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        return [*super().get_outputs(include_bytecode), os.path.join(self.build_lib, PTH_NAME)]
 
 
 def main() -> int:
