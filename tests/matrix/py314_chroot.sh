@@ -18,7 +18,7 @@ shared=$1
 root=${PY314_ROOT:-/opt/cpython314-sid}
 export PY314_ROOT=$root
 setup=$shared/tools/py314/setup.sh
-log=$(dirname "$root")/gss-py314-setup.log
+log=$root.gss-setup.log
 
 cannot() { echo "$*" >&2; exit 3; }
 [ -x "$setup" ] || [ -f "$setup" ] || cannot "no $setup"
