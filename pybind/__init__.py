@@ -81,4 +81,4 @@ def _activate_from_env() -> None:
     try:
         install()
     except Exception as exc:
-        print(f"gopy_socketserver: {ENV}=1 but the drop-in failed to load: {exc!r}", file=sys.stderr)
+        print(f"gopy_socketserver: {ENV}=1 but the drop-in failed: {exc!r}", file=sys.stderr)

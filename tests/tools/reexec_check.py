@@ -8,10 +8,9 @@ file pip installed.  Prints one line per process.
 """
 
 import os
+import socketserver
 import subprocess
 import sys
-
-import socketserver
 
 drop_in = "gopy_socketserver" in (socketserver.__file__ or "")
 role = sys.argv[1] if len(sys.argv) > 1 else "parent"
