@@ -164,6 +164,41 @@ def test_sync_requests_leave_nothing(go: types.ModuleType, baseline: dict[str, A
     assert_back_to(go, baseline)
 
 
+@pytest.mark.features("B4", "C11", "D5")
+@pytest.mark.parametrize("kind", ["TCPServer", "ThreadingTCPServer", "UDPServer"])
+def test_serving_allocates_nothing_in_go_per_request(go: types.ModuleType, kind: str) -> None:
+    # No Go allocation per request: a process short of memory meets no Go
+    # allocation on the request path, where the runtime could only abort.
+    cls = getattr(go, kind)
+    datagram = kind == "UDPServer"
+    handler = Echo.datagram(go) if datagram else Echo.stream(go)
+    server = cls(ADDR, handler)
+    loop = support.start_thread(server.serve_forever, 0.05, name="serve")
+
+    def one() -> None:
+        if datagram:
+            with support.datagram_client() as client:
+                client.sendto(b"x", server.server_address)
+                assert client.recvfrom(10)[0] == b"x"
+        else:
+            with connect(server.server_address) as client:
+                client.sendall(b"x\n")
+                assert support.recv_all(client) == b"x\n"
+
+    try:
+        for _ in range(50):
+            one()
+        before = go._go.stats()["mallocs"]
+        for _ in range(1_000):
+            one()
+        allocated = go._go.stats()["mallocs"] - before
+    finally:
+        call_with_timeout(server.shutdown)
+        loop.join(support.TIMEOUT)
+        server.server_close()
+    assert allocated <= 10, f"{allocated} Go allocations for 1,000 requests"
+
+
 # --- errors crossing Go ------------------------------------------------------------
 
 

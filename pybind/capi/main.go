@@ -16,6 +16,38 @@
 //
 // The C contract is pybind/capi/gss_api.h: Python objects travel through Go
 // as integers (gss_obj) and are never dereferenced here.
+//
+// # What can still end the process
+//
+// The Go runtime ends the process with a fatal error where CPython would
+// raise or carry on. Each such condition, and why CPython's own failure
+// modes do not reach it:
+//
+//   - The netpoller cannot be created (epoll_create or eventfd fails, say
+//     at EMFILE): made when the module loads (prepareRuntime), never later.
+//   - A new OS thread cannot be created (clone fails at RLIMIT_NPROC or the
+//     kernel's limit): the runtime starts its threads when the module
+//     loads, plus spareThreads idle ones, and this code starts no
+//     goroutine; a serving call runs on the Python thread that made it. A
+//     process already unable to create a thread when it loads the module
+//     fails there, as any Go program fails to start.
+//   - The Go heap cannot grow (mmap fails at RLIMIT_AS): the serving loop
+//     allocates a few objects per serve_forever/handle_request call and
+//     none per request (tests/test_pybind.py counts them), so a process
+//     short of memory meets a Python allocation, and its MemoryError,
+//     first.
+//   - A thread returns into Go after the interpreter ended it: a daemon
+//     thread that wakes from a wait while the interpreter finalizes does
+//     not take the GIL (CPython would end it with pthread_exit under Go's
+//     frames); it waits for the process to exit (gss_glue.c cb_acquire).
+//   - Go runs in a forked child, whose runtime threads were not copied:
+//     every C entry point refuses in a child (pthread_atfork), and the
+//     Python layer serves there with pyref's pure-Python loop instead.
+//   - A fault (SIGSEGV, SIGBUS) inside Go code: a bug here, as a fault in
+//     C would be in CPython; a Go panic, by contrast, is recovered at each
+//     entry point and raised as RuntimeError (recoverInto).
+//   - More than 10,000 runtime threads (debug.SetMaxThreads): only the
+//     runtime's own count; the C threads that call into Go do not.
 package main
 
 /*
@@ -28,6 +60,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"syscall"
 	"time"
@@ -93,14 +126,19 @@ func prepareRuntime() {
 	done.Wait()
 }
 
-// GSSStats reports the goroutines and OS threads of the runtime, so tests
-// can show that serving leaves nothing behind and creates no thread.
+// GSSStats reports the goroutines, the runtime's threads (Ms, including
+// the C threads that called into Go) and the heap objects allocated so far,
+// so tests can show that serving leaves nothing behind and allocates
+// nothing per request.
 //
 //export GSSStats
-func GSSStats(goroutines, threads *C.longlong) {
+func GSSStats(goroutines, threads, mallocs *C.longlong) {
 	*goroutines = C.longlong(runtime.NumGoroutine())
 	n, _ := runtime.ThreadCreateProfile(nil)
 	*threads = C.longlong(n)
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
+	metrics.Read(sample)
+	*mallocs = C.longlong(sample[0].Value.Uint64())
 }
 
 // newServer makes the Go server for one serve_forever or handle_request

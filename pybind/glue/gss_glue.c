@@ -514,7 +514,8 @@ PyObject *gss_py_stats(void)
 {
     if (gss_refuse_in_child())
         return NULL;
-    long long goroutines, threads;
-    GSSStats(&goroutines, &threads);
-    return Py_BuildValue("{sLsL}", "goroutines", goroutines, "threads", threads);
+    long long goroutines, threads, mallocs;
+    GSSStats(&goroutines, &threads, &mallocs);
+    return Py_BuildValue("{sLsLsL}", "goroutines", goroutines, "threads", threads, "mallocs",
+                         mallocs);
 }
