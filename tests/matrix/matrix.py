@@ -323,11 +323,12 @@ def main() -> int:
             leg.python = host_python(leg.name) or ""
             why = None if leg.python else f"no CPython {leg.name} interpreter on this machine"
         if why:
-            what = "wheel" if mode == "wheels" else "drop-in"
-            missing.append(
-                f"MISSING LEG: {what} on CPython {leg.name} not built or tested: {why}"
-                + (" (CI=true: a failure)" if CI else "")
-            )
+            if mode == "wheels":
+                what = f"wheel for CPython {leg.name} not built"
+            else:
+                names = leg.impls.replace("go", "drop-in").split(",")[::-1]
+                what = f"{', '.join(names)} on CPython {leg.name} not tested"
+            missing.append(f"MISSING LEG: {what}: {why}" + (" (CI=true: a failure)" if CI else ""))
         else:
             runnable.append(leg)
 
