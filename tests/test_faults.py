@@ -51,6 +51,22 @@ GO_FIXING: set[str] = {
     # 3: the closed server's Go loop accepts and receives on the new server's socket
     "test_closed_servers_loop_never_serves_new_server[go-tcp]",
     "test_closed_servers_loop_never_serves_new_server[go-udp]",
+    # 4: the failed request's job stays alive in _threads: server_close() blocks
+    "test_thread_start_failure[go-fail_then_close]",
+    "test_thread_start_failure[go-fail_recover_close]",
+    "test_thread_start_failure[go-warm_then_fail]",
+    "test_thread_start_failure[go-serve_forever]",
+    # 5: RuntimeError from the Go entry points in a forked child (close, serve, exit)
+    "test_forked_child_closes_inherited_server[go-close_threading-fork]",
+    "test_forked_child_closes_inherited_server[go-close_threading-mp]",
+    "test_forked_child_closes_inherited_server[go-close_inflight-fork]",
+    "test_forked_child_closes_inherited_server[go-close_inflight-mp]",
+    "test_forked_child_serves_a_new_server[go-serve_handle_request-fork]",
+    "test_forked_child_serves_a_new_server[go-serve_handle_request-mp]",
+    "test_forked_child_serves_a_new_server[go-serve_forever-fork]",
+    "test_forked_child_serves_a_new_server[go-serve_forever-mp]",
+    "test_forked_child_exits_cleanly[go-fork]",
+    "test_forked_child_exits_cleanly[go-mp]",
 }
 
 
@@ -275,5 +291,90 @@ def test_closed_servers_loop_never_serves_new_server(impl: str, kind: str) -> No
             "old_loop_alive": True,
             "old_shutdown": "returned",
             "old_loop_ended": True,
+        },
+    )
+
+
+# --- 4. Thread.start() failing ------------------------------------------------------
+
+CANT_START = "RuntimeError: can't start new thread"
+JOIN_UNSTARTED = "raised RuntimeError: cannot join thread before it is started"
+
+
+#: case -> (what the clients got, what server_close() did)
+THREAD_START_CASES = {
+    # server_close() joins the unstarted thread still tracked (F4).
+    "fail_then_close": (["EOF"], JOIN_UNSTARTED),
+    # the next request's append prunes it (F2): server_close() returns.
+    "fail_recover_close": (["EOF", "echo 1"], "returned"),
+    "warm_then_fail": (["echo 0", "EOF"], JOIN_UNSTARTED),
+    "serve_forever": (["EOF"], JOIN_UNSTARTED),
+}
+
+
+@pytest.mark.features("G5", "F2", "F4", "G6", "B8", "B16")
+@pytest.mark.parametrize("case", THREAD_START_CASES)
+def test_thread_start_failure(impl: str, case: str) -> None:
+    replies, closed = THREAD_START_CASES[case]
+    check(
+        impl,
+        "thread_start",
+        case,
+        expected={
+            "replies": replies,
+            "handle_error": [CANT_START],
+            "shutdown": "returned" if case == "serve_forever" else "not serving",
+            "server_close": closed,
+        },
+    )
+
+
+# --- 5. forked children ------------------------------------------------------------
+
+HOWS = ("fork", "mp")
+CLEAN_CLOSE = {"exit": 0, "stderr": "", "result": {"server_close": "returned", "fileno": -1}}
+PARENT_SERVED = [["echo 0", "echo 1", "echo after"], "returned", "returned"]
+
+
+#: case -> what the parent saw besides the child
+CLOSE_CASES: dict[str, dict[str, Any]] = {
+    "close_plain": {},
+    "close_threading": {"parent": PARENT_SERVED},
+    "close_inflight": {"in_flight": True, "parent": ["slow inflight", "returned", "returned"]},
+}
+
+
+@pytest.mark.features("C9", "G6", "J3")
+@pytest.mark.parametrize("how", HOWS)
+@pytest.mark.parametrize("case", CLOSE_CASES)
+def test_forked_child_closes_inherited_server(impl: str, how: str, case: str) -> None:
+    check(impl, "fork", case, how, expected={"child": CLEAN_CLOSE, **CLOSE_CASES[case]})
+
+
+@pytest.mark.features("B7", "B4", "B5", "H4", "G5")
+@pytest.mark.parametrize("how", HOWS)
+@pytest.mark.parametrize("loop", ["serve_handle_request", "serve_forever"])
+def test_forked_child_serves_a_new_server(impl: str, how: str, loop: str) -> None:
+    child = {
+        "exit": 0,
+        "stderr": "",
+        "result": {"served": "returned", "reply": "echo child", "server_close": "returned"},
+    }
+    check(impl, "fork", loop, how, expected={"TCPServer": child, "ThreadingTCPServer": child})
+
+
+@pytest.mark.features("G1", "G5")
+@pytest.mark.parametrize("how", HOWS)
+def test_forked_child_exits_cleanly(impl: str, how: str) -> None:
+    # fork: sys.exit(0) in the child runs the interpreter's exit; mp: the
+    # multiprocessing child's exit code.  No traceback either way.
+    check(
+        impl,
+        "fork",
+        "exit",
+        how,
+        expected={
+            "child": {"exit": 0, "stderr": "", "result": {}},
+            "parent": ["echo before", "returned"],
         },
     )
