@@ -281,7 +281,12 @@ def do_leg(leg: LegSpec, mode: str, archive_dir: Path) -> tuple[list[str], bool]
         transcript.append(out)
         lines += [ln for ln in out.splitlines() if " on CPython " in ln or ln.startswith("  [")]
         if rc != 0 and not any(" failed" in ln and not ln.endswith(" 0 failed") for ln in lines):
-            lines.append(f"drop-in on CPython {leg.name}: FAILED (exit {rc}; log: {logfile})")
+            why = [ln for ln in out.splitlines() if ln.startswith("leg: ")][-1:]
+            lines.append(
+                f"drop-in on CPython {leg.name}: FAILED (exit {rc}"
+                + "".join(f", {w}" for w in why)
+                + f"; log: {logfile})"
+            )
         return lines, rc == 0
     finally:
         for name in ("leg.log",):
