@@ -8,6 +8,11 @@ default loop and on uvloop. The load comes from pkg/cmd/ssload (short
 connections, keep-alive and UDP datagrams over TCP, Unix stream sockets and
 UDP; every echoed byte verified), the Go servers from pkg/cmd/ssecho.
 
+The synchronous servers (TCPServer, UnixStreamServer, UDPServer) also serve
+one sequential client, and UDPServer.handle_request() is called 2,000 times
+in a row with a 16 MiB and the default max_packet_size, timed with the RSS
+it adds (handle_request_loop.py).
+
 Then every threading server holds 10,000 idle connections (or as many as the
 descriptor limit allows), each having answered one line, while the server's
 RSS and thread count are read from /proc/PID/status.
@@ -78,7 +83,21 @@ SECTIONS = {
     ("unix", "short"): "Unix stream, short connections",
     ("unix", "keepalive"): "Unix stream, keep-alive",
     ("udp", "datagram"): "UDP datagrams (one line per datagram)",
+    ("tcp", "sequential"): "TCP, one sequential client (connect, one line, close)",
+    ("unix", "sequential"): "Unix stream, one sequential client (connect, one line, close)",
+    ("udp", "sequential"): "UDP, one sequential client (one datagram at a time)",
 }
+
+#: The pattern of the synchronous servers' rows: a single client, one request
+#: at a time (ssload's short pattern, or datagram over UDP, with -clients 1).
+SEQUENTIAL = "sequential"
+
+#: Repeated handle_request() (handle_request_loop.py): a UDPServer with each
+#: max_packet_size, this many calls per implementation in one process.
+HANDLE_REQUEST_SIZES = (16 << 20, 8192)
+HANDLE_REQUEST_CALLS = 2000
+#: The limit of each step of a handle_request_loop.py process.
+HANDLE_REQUEST_TIMEOUT = 60.0
 
 #: The stdlib server each transport's rows are compared with when stdlib has
 #: no server of the row's own class.
@@ -125,6 +144,37 @@ class ServerSpec:
         return [PYTHON, str(BENCH_DIR / "echo_server.py"), self.impl, self.server, address]
 
 
+@dataclass(frozen=True)
+class LoopSpec:
+    """One process of the repeated handle_request() measurement."""
+
+    impl: str  # stdlib, pyref or go
+    packet: int  # the UDPServer's max_packet_size
+    quick: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{IMPL_LABELS[self.impl]} UDPServer.handle_request()"
+
+    def command(self) -> list[str]:
+        return [PYTHON, str(BENCH_DIR / "handle_request_loop.py"), self.impl, str(self.packet)]
+
+
+def loop_specs() -> list[list[LoopSpec]]:
+    """The handle_request() processes, one group (run together) per packet size."""
+    return [
+        [
+            LoopSpec(impl, packet, quick=packet == HANDLE_REQUEST_SIZES[0] and impl != "pyref")
+            for impl in ("stdlib", "pyref", "go")
+        ]
+        for packet in HANDLE_REQUEST_SIZES
+    ]
+
+
+def packet_label(size: int) -> str:
+    return f"{size >> 20} MiB" if size >= 1 << 20 and size % (1 << 20) == 0 else f"{size} B"
+
+
 def server_specs() -> list[ServerSpec]:
     """Every server, in run order.
 
@@ -162,13 +212,15 @@ def server_specs() -> list[ServerSpec]:
         ServerSpec("asyncio", "start_server", "tcp", stream, True, True, "ThreadingTCPServer"),
         ServerSpec("uvloop", "start_server", "tcp", stream, True, True, "ThreadingTCPServer"),
         *by_impl("ForkingTCPServer", "tcp", stream),
+        *by_impl("TCPServer", "tcp", (SEQUENTIAL,), quick=True),
         go("raw-go", "goroutine per connection", "unix", stream),
         go("go-pkg", "threading.UnixStreamServer", "unix", stream),
         *by_impl("ThreadingUnixStreamServer", "unix", stream),
+        *by_impl("UnixStreamServer", "unix", (SEQUENTIAL,)),
         go("raw-go", "one ReadFrom/WriteTo loop", "udp", dgram, quick=True),
         go("go-pkg", "threading.UDPServer", "udp", dgram, quick=True),
         go("go-pkg", "server.UDPServer", "udp", dgram),
-        *by_impl("UDPServer", "udp", dgram),
+        *by_impl("UDPServer", "udp", (*dgram, SEQUENTIAL)),
         *by_impl("ThreadingUDPServer", "udp", dgram, quick=True),
     ]
 
@@ -202,6 +254,7 @@ class Run:
     tmp: Path
     throughput: list[dict[str, Any]] = field(default_factory=list)
     memory: list[dict[str, Any]] = field(default_factory=list)
+    handle_request: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     step: int = 0
@@ -410,8 +463,16 @@ def raise_nofile() -> tuple[int, int]:
 def load(
     run: Run, spec: ServerSpec, server: ServerProcess, pattern: str, secs: float
 ) -> dict[str, Any]:
-    """One ssload run of *secs* seconds: its JSON result. Raises RuntimeError."""
+    """One ssload run of *secs* seconds: its JSON result. Raises RuntimeError.
+
+    The sequential pattern is one client of ssload's short pattern (datagram
+    over UDP).
+    """
     o = run.opts
+    clients = o.clients
+    if pattern == SEQUENTIAL:
+        clients = 1
+        pattern = "datagram" if spec.transport == "udp" else "short"
     cmd = [
         str(run.tools.ssload),
         "-json",
@@ -422,7 +483,7 @@ def load(
         "-pattern",
         pattern,
         "-clients",
-        str(o.clients),
+        str(clients),
         "-duration",
         f"{secs}s",
         "-warmup",
@@ -679,10 +740,107 @@ def measure_memory(run: Run, spec: ServerSpec) -> None:
     )
 
 
+def loop_step(proc: ServerProcess, calls: int) -> dict[str, Any]:
+    """Have a handle_request_loop.py process make *calls* calls: its DONE report."""
+    assert proc.proc.stdin is not None and proc.proc.stdout is not None
+    try:
+        proc.proc.stdin.write(f"{calls}\n".encode())
+        proc.proc.stdin.flush()
+    except OSError as exc:
+        raise RuntimeError(f"{exc} (exit {proc.proc.poll()}): {proc.stderr_tail()}") from None
+    line = read_line(proc.proc.stdout, HANDLE_REQUEST_TIMEOUT)
+    if not line.startswith("DONE "):
+        what = line.strip() or f"no report within {HANDLE_REQUEST_TIMEOUT:g} s"
+        raise RuntimeError(f"{what} (exit {proc.proc.poll()}) {proc.stderr_tail()}".strip())
+    done: dict[str, Any] = json.loads(line[len("DONE ") :])
+    return done
+
+
+def measure_handle_request(run: Run, group: list[LoopSpec]) -> None:
+    """Repeated handle_request() on a UDPServer, one process per implementation.
+
+    The processes of one max_packet_size start at once; with at least a
+    second per measurement the calls are made in two halves taken in
+    mirrored order (A B C, then C B A), as in measure_group. Memory is read
+    by each process itself, before its first call and after each half.
+    """
+    halves = 2 if run.opts.secs >= 1.0 and len(group) > 1 else 1
+    calls = HANDLE_REQUEST_CALLS // halves
+    if len(group) > 1:
+        names = ", ".join(spec.name for spec in group)
+        run.progress(
+            f"starting together: {names}, max_packet_size {packet_label(group[0].packet)}"
+            + (" (mirrored halves)" if halves > 1 else "")
+        )
+    ready: dict[LoopSpec, dict[str, Any]] = {}
+    parts: dict[LoopSpec, list[dict[str, Any]]] = {spec: [] for spec in group}
+    errors: dict[LoopSpec, str] = {}
+    with ExitStack() as stack:
+        procs: dict[LoopSpec, ServerProcess] = {}
+        for spec in group:
+            slug = f"{spec.impl}-handle-request-{spec.packet}"
+            procs[spec] = proc = ServerProcess(spec.command(), run.tmp / f"{slug}.err")
+            stack.callback(proc.stop)
+            try:
+                ready[spec] = proc.wait_ready(START_TIMEOUT)
+            except (RuntimeError, ValueError) as exc:
+                errors[spec] = str(exc)
+        for half in range(halves):
+            for spec in group if half % 2 == 0 else reversed(group):
+                if spec in errors:
+                    continue
+                try:
+                    parts[spec].append(loop_step(procs[spec], calls))
+                except (RuntimeError, ValueError) as exc:
+                    errors[spec] = str(exc)
+    for spec in group:
+        record_handle_request(run, spec, ready.get(spec, {}), parts[spec], errors.get(spec, ""))
+
+
+def record_handle_request(
+    run: Run, spec: LoopSpec, ready: dict[str, Any], parts: list[dict[str, Any]], error: str
+) -> None:
+    """Add one row of the handle_request() table and print its progress line."""
+    run.step += 1
+    row: dict[str, Any] = {
+        "name": spec.name,
+        "impl": spec.impl,
+        "server": "UDPServer",
+        "max_packet_size": spec.packet,
+    }
+    label = f"{spec.name:<46} {packet_label(spec.packet):>6}"
+    if error:
+        row["error"] = error
+        run.failures.append(f"{label.strip()}: {error}")
+        run.handle_request.append(row)
+        run.progress(f"{label} FAILED: {error}")
+        return
+    calls = sum(p["iterations"] for p in parts)
+    seconds = sum(p["seconds"] for p in parts)
+    last = parts[-1]
+    row.update(
+        calls=calls,
+        seconds=seconds,
+        us_per_call=seconds / calls * 1e6 if calls else None,
+        halves=[round(p["seconds"], 4) for p in parts] if len(parts) > 1 else [],
+        rss_before_kib=ready["rss_kib"],
+        rss_after_kib=last["rss_kib"],
+        rss_growth_kib=last["rss_kib"] - ready["rss_kib"],
+        hwm_growth_kib=last["hwm_kib"] - ready["hwm_kib"],
+        maxrss_growth_kib=last["maxrss_kib"] - ready["maxrss_kib"],
+    )
+    run.handle_request.append(row)
+    run.progress(
+        f"{label} {calls:,} calls in {seconds:.3f} s ({row['us_per_call']:.1f} us/call), "
+        f"RSS {row['rss_before_kib'] / 1024:.1f} -> {row['rss_after_kib'] / 1024:.1f} MiB, "
+        f"peak +{row['hwm_growth_kib'] / 1024:.1f} MiB"
+    )
+
+
 # --- ratios, table, targets -------------------------------------------------
 
 
-def find(rows: list[dict[str, Any]], **keys: str) -> dict[str, Any] | None:
+def find(rows: list[dict[str, Any]], **keys: Any) -> dict[str, Any] | None:
     for row in rows:
         if all(row.get(k) == v for k, v in keys.items()) and "error" not in row:
             return row
@@ -706,6 +864,11 @@ def add_ratios(run: Run) -> None:
         row["vs_stdlib"] = row["rps"] / ref["rps"] if ref and ref["rps"] else None
         row["stdlib_ref"] = ref["name"] if ref else None
         row["vs_raw_go"] = row["rps"] / raw["rps"] if raw and raw["rps"] else None
+    for row in run.handle_request:
+        if "error" in row:
+            continue
+        std = find(run.handle_request, impl="stdlib", max_packet_size=row["max_packet_size"])
+        row["time_vs_stdlib"] = row["seconds"] / std["seconds"] if std and std["seconds"] else None
     ref = find(run.memory, impl="stdlib")
     raw = find(run.memory, impl="raw-go")
     for row in run.memory:
@@ -741,6 +904,7 @@ def print_tables(run: Run) -> None:
     )
     print("x stdlib: against stdlib's server of the same class, else stdlib's Threading* server")
     print("on that transport; x raw Go: against raw Go net on that transport and pattern.")
+    print("The synchronous servers' sequential rows have a single client, not the clients above.")
     for (transport, pattern), title in SECTIONS.items():
         rows = [
             r for r in run.throughput if r["transport"] == transport and r["pattern"] == pattern
@@ -761,6 +925,8 @@ def print_tables(run: Run) -> None:
                 f"  {r['name']:<46} {r['rps']:>9,.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
                 f"{r['errors']:>6} {ratio(r['vs_stdlib']):>8} {ratio(r['vs_raw_go']):>8}"
             )
+    if run.handle_request:
+        print_handle_request(run)
     if run.memory:
         print()
         print(
@@ -789,6 +955,39 @@ def print_tables(run: Run) -> None:
             )
 
 
+def print_handle_request(run: Run) -> None:
+    halves = {len(r.get("halves") or [1]) for r in run.handle_request if "error" not in r}
+    how = "two halves taken in mirrored order" if halves == {2} else "one pass"
+    print()
+    print(
+        f"Repeated handle_request(): a UDPServer, {HANDLE_REQUEST_CALLS:,} x (the client sends "
+        "a 64-byte line, server.handle_request(),"
+    )
+    print(
+        "the client checks the echo) in one process per implementation, all started at once, "
+        f"{how};"
+    )
+    print(
+        "RSS +, peak +: growth of VmRSS and VmHWM (/proc/self/status) over the calls; "
+        "x stdlib: time against stdlib's (lower is better)."
+    )
+    print(
+        f"  {'server':<46} {'packet':>6} {'calls':>6} {'seconds':>8} {'us/call':>8} "
+        f"{'RSS before':>10} {'RSS +':>9} {'peak +':>9} {'x stdlib':>8}"
+    )
+    for r in run.handle_request:
+        size = packet_label(r["max_packet_size"])
+        if "error" in r:
+            print(f"  {r['name']:<46} {size:>6} FAILED: {r['error'][:60]}")
+            continue
+        print(
+            f"  {r['name']:<46} {size:>6} {r['calls']:>6,} {r['seconds']:>8.3f} "
+            f"{r['us_per_call']:>8.1f} {r['rss_before_kib'] / 1024:>6.1f} MiB "
+            f"{r['rss_growth_kib'] / 1024:>5.1f} MiB {r['hwm_growth_kib'] / 1024:>5.1f} MiB "
+            f"{ratio(r.get('time_vs_stdlib')):>8}"
+        )
+
+
 def targets(run: Run) -> list[dict[str, Any]]:
     """The issue's targets, each with its figures and met/missed."""
     tp, mem = run.throughput, run.memory
@@ -799,7 +998,12 @@ def targets(run: Run) -> list[dict[str, Any]]:
         return row["rps"] if row else None
 
     def add(
-        what: str, value: float | None, bound: float, detail: str, at_most: bool = False
+        what: str,
+        value: float | None,
+        bound: float,
+        detail: str,
+        at_most: bool = False,
+        unit: str = "x",
     ) -> None:
         if value is None:
             status = "not measured"
@@ -808,7 +1012,14 @@ def targets(run: Run) -> list[dict[str, Any]]:
         else:
             status = "met" if value >= bound else "MISSED"
         out.append(
-            {"target": what, "value": value, "bound": bound, "status": status, "detail": detail}
+            {
+                "target": what,
+                "value": value,
+                "bound": bound,
+                "unit": unit,
+                "status": status,
+                "detail": detail,
+            }
         )
 
     def div(a: float | None, b: float | None) -> float | None:
@@ -839,6 +1050,48 @@ def targets(run: Run) -> list[dict[str, Any]]:
         10.0,
         f"{go or 0:,.0f} vs {std or 0:,.0f} req/s",
     )
+    # Issue 10, defect 8: the synchronous servers' slow paths.
+    for server, transport in (
+        ("TCPServer", "tcp"),
+        ("UnixStreamServer", "unix"),
+        ("UDPServer", "udp"),
+    ):
+        go = rps("go", server, transport, SEQUENTIAL)
+        std = rps("stdlib", server, transport, SEQUENTIAL)
+        add(
+            f"drop-in {server} one sequential client >= 0.9x stdlib",
+            div(go, std),
+            0.9,
+            f"{go or 0:,.0f} vs {std or 0:,.0f} req/s",
+        )
+    for packet in HANDLE_REQUEST_SIZES:
+        go_row = find(run.handle_request, impl="go", max_packet_size=packet)
+        std_row = find(run.handle_request, impl="stdlib", max_packet_size=packet)
+        size = packet_label(packet)
+        add(
+            f"drop-in UDPServer.handle_request() x{HANDLE_REQUEST_CALLS:,} {size} "
+            "time <= 2x stdlib",
+            div(go_row["seconds"] if go_row else None, std_row["seconds"] if std_row else None),
+            2.0,
+            f"{go_row['seconds'] if go_row else 0:.3f} vs "
+            f"{std_row['seconds'] if std_row else 0:.3f} s",
+            at_most=True,
+        )
+        growth = (
+            (go_row["hwm_growth_kib"] - std_row["hwm_growth_kib"]) / 1024
+            if go_row and std_row
+            else None
+        )
+        add(
+            f"drop-in UDPServer.handle_request() x{HANDLE_REQUEST_CALLS:,} {size} "
+            "peak RSS growth <= stdlib's + 8 MiB",
+            growth,
+            8.0,
+            f"+{(go_row['hwm_growth_kib'] if go_row else 0) / 1024:.1f} vs "
+            f"+{(std_row['hwm_growth_kib'] if std_row else 0) / 1024:.1f} MiB",
+            at_most=True,
+            unit="MiB",
+        )
     for server, transport, pattern in (
         ("threading.TCPServer", "tcp", "short"),
         ("threading.TCPServer", "tcp", "keepalive"),
@@ -904,9 +1157,14 @@ def targets(run: Run) -> list[dict[str, Any]]:
 
 def print_targets(found: list[dict[str, Any]]) -> None:
     print()
-    print("Targets (issue 6; shown, never asserted):")
+    print("Targets (issue 6; sequential and handle_request: issue 10 defect 8; never asserted):")
     for t in found:
-        value = f"{t['value']:.3f}x" if t["value"] is not None else "-"
+        if t["value"] is None:
+            value = "-"
+        elif t.get("unit", "x") == "x":
+            value = f"{t['value']:.3f}x"
+        else:
+            value = f"{t['value']:+.1f} {t['unit']}"
         print(f"  [{t['status']:^12}] {t['target']}: {value} ({t['detail']})")
     print(
         "Anchors (independent load generator): "
@@ -1026,6 +1284,15 @@ def main(argv: list[str]) -> int:
     if opts.only:
         specs = [s for s in specs if opts.only.search(s.name)]
     memory = [s for s in specs if s.memory] if opts.memory else []
+    loops = [
+        [
+            s
+            for s in group
+            if (s.quick or not opts.quick) and (not opts.only or opts.only.search(s.name))
+        ]
+        for group in loop_specs()
+    ]
+    loops = [group for group in loops if group]
     print(f"bench: building pkg/cmd/ssload and pkg/cmd/ssecho into {opts.out / 'bin'}", flush=True)
     tools = build_tools(opts.out)
     opts.cpu_busy_before = busy = cpu_busy()
@@ -1038,9 +1305,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="ssbench-") as tmp:
         run = Run(opts=opts, tools=tools, tmp=Path(tmp))
         run.steps = sum(len(s.patterns) for s in specs) + len(memory)
+        run.steps += sum(len(group) for group in loops)
         halves = 2 if opts.secs >= 1.0 else 1
         estimate = sum(len(s.patterns) for s in specs) * (opts.secs + halves * opts.warmup + 0.2)
-        estimate += len(specs) * 0.5 + len(memory) * 6
+        estimate += len(specs) * 0.5 + len(memory) * 6 + len(loops) * 2
         print(
             f"bench: {len(specs)} servers, {run.steps} measurements, {opts.secs:g} s each "
             f"(BENCH_SECS), {opts.clients} clients; about {estimate:.0f} s",
@@ -1048,6 +1316,8 @@ def main(argv: list[str]) -> int:
         )
         for group in groups(specs):
             measure_group(run, group)
+        for loop_group in loops:
+            measure_handle_request(run, loop_group)
         for spec in memory:
             measure_memory(run, spec)
         elapsed = time.monotonic() - run.started
@@ -1062,6 +1332,7 @@ def main(argv: list[str]) -> int:
         "elapsed_seconds": elapsed,
         "throughput": run.throughput,
         "memory": run.memory,
+        "handle_request": run.handle_request,
         "targets": found,
         "failures": run.failures,
         "anchors": ANCHORS,
