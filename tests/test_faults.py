@@ -67,6 +67,13 @@ GO_FIXING: set[str] = {
     "test_forked_child_serves_a_new_server[go-serve_forever-mp]",
     "test_forked_child_exits_cleanly[go-fork]",
     "test_forked_child_exits_cleanly[go-mp]",
+    # 6: nan blocks, inf and huge values return at once or spin, a str is accepted
+    *(f"test_serve_forever_poll_interval[go-{v}]" for v in ("nan", "inf", "1e10", "1e9", "2**64")),
+    *(
+        f"test_handle_request_server_timeout[go-{v}]"
+        for v in ("nan", "inf", "1e10", "1e9", "2**64", "str")
+    ),
+    "test_handle_request_socket_timeout[go-1e9]",
 }
 
 
@@ -378,3 +385,84 @@ def test_forked_child_exits_cleanly(impl: str, how: str) -> None:
             "parent": ["echo before", "returned"],
         },
     )
+
+
+# --- 6. bad timeouts -----------------------------------------------------------------
+
+
+class Raises:
+    """Equal to an outcome ``raised <type>: <any message>`` (messages vary by version)."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and other.startswith(f"raised {self.type_name}: ")
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Raises({self.type_name})"
+
+
+TIMEOUT_VALUES = ("nan", "inf", "-inf", "1e10", "1e9", "2**64", "-1", "0", "0.05", "str", "None")
+#: What CPython's PollSelector raises for a wait of that many seconds
+#: (-inf, -1 and 0 mean "poll, do not wait"; None "wait forever").
+SELECT_RAISES = {
+    "nan": "ValueError",
+    "inf": "OverflowError",
+    "1e10": "OverflowError",
+    "1e9": "OverflowError",
+    "2**64": "OverflowError",
+    "str": "TypeError",
+}
+#: What socket.settimeout() raises.
+SETTIMEOUT_RAISES = {
+    "nan": "ValueError",
+    "inf": "OverflowError",
+    "-inf": "OverflowError",
+    "1e10": "OverflowError",
+    "2**64": "OverflowError",
+    "-1": "ValueError",
+    "str": "TypeError",
+}
+
+
+def expected_handle_request(key: str) -> dict[str, Any]:
+    if key in SELECT_RAISES:
+        return {"handle_request": Raises(SELECT_RAISES[key]), "handled": False}
+    if key == "None":  # waits until a client comes, and serves it
+        return {"handle_request": "blocked", "after_client": "returned", "handled": True}
+    return {"handle_request": "returned", "handled": False, "waited_at_least_40ms": key == "0.05"}
+
+
+@pytest.mark.features("B4", "B5", "A9")
+@pytest.mark.parametrize("key", TIMEOUT_VALUES)
+def test_serve_forever_poll_interval(impl: str, key: str) -> None:
+    if key in SELECT_RAISES:
+        expected: dict[str, Any] = {"serve_forever": Raises(SELECT_RAISES[key])}
+    elif key == "None":  # the loop waits for a client before it sees shutdown()
+        expected = {
+            "serve_forever": "returned",
+            "shutdown": "blocked",
+            "shutdown_after_client": "returned",
+        }
+    else:
+        expected = {"serve_forever": "returned", "shutdown": "returned"}
+    check(impl, "timeouts", "serve_forever", key, expected={**expected, "handled": False})
+
+
+@pytest.mark.features("B7", "B9", "B1", "J5")
+@pytest.mark.parametrize("key", TIMEOUT_VALUES)
+def test_handle_request_server_timeout(impl: str, key: str) -> None:
+    check(impl, "timeouts", "server_timeout", key, expected=expected_handle_request(key))
+
+
+@pytest.mark.features("B7", "B9")
+@pytest.mark.parametrize("key", TIMEOUT_VALUES)
+def test_handle_request_socket_timeout(impl: str, key: str) -> None:
+    if key in SETTIMEOUT_RAISES:
+        expected: dict[str, Any] = {"settimeout": Raises(SETTIMEOUT_RAISES[key])}
+    else:
+        expected = {"settimeout": "returned", **expected_handle_request(key)}
+    check(impl, "timeouts", "socket_timeout", key, expected=expected)
