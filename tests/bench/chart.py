@@ -42,8 +42,13 @@ def _ratio(value: float | None, what: str) -> str:
     return f"{value:.2f}x {what}" if value is not None else ""
 
 
+def _size(size: int) -> str:
+    return f"{size >> 20} MiB" if size >= 1 << 20 and size % (1 << 20) == 0 else f"{size} B"
+
+
 def render(report: dict[str, Any], sections: dict[tuple[str, str], str]) -> str:
-    """The report's throughput sections and idle-connection memory as one SVG."""
+    """The report's throughput sections, repeated handle_request() and idle-connection
+    memory as one SVG."""
     env = report["environment"]
     parts: list[str] = []
     y = 10.0
@@ -83,6 +88,23 @@ def render(report: dict[str, Any], sections: dict[tuple[str, str], str]) -> str:
             )
             text = f"{r['rps']:,.0f}  p99 {r['p99_ms']:.2f} ms  ({ratios})"
             parts += _bar(y, r, r["rps"], top, text)
+            y += ROW_H
+        y += 8
+    loops = [r for r in report.get("handle_request", []) if "error" not in r]
+    if loops:
+        parts.append(
+            f'<text x="10" y="{y + 18}" font-weight="bold">Repeated UDPServer.handle_request(): '
+            f"seconds for {loops[0]['calls']:,} calls (lower is better) and RSS growth</text>"
+        )
+        y += TITLE_H
+        top = max(r["seconds"] for r in loops)
+        for r in loops:
+            size = _size(r["max_packet_size"])
+            text = (
+                f"{r['seconds']:.3f} s  RSS +{r['rss_growth_kib'] / 1024:.1f} MiB  "
+                f"({_ratio(r.get('time_vs_stdlib'), 'stdlib time')})"
+            )
+            parts += _bar(y, r | {"name": f"{r['name']} {size}"}, r["seconds"], top, text)
             y += ROW_H
         y += 8
     memory = [r for r in report["memory"] if "error" not in r and r.get("kib_per_conn")]

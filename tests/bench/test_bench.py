@@ -20,11 +20,13 @@ import pytest
 
 BENCH = Path(__file__).resolve().parent
 
-# One server of each family and transport, memory runs on three of them.
+# One server of each family and transport, memory runs on three of them; a
+# synchronous server's sequential client and the repeated handle_request().
 ONLY = (
     r"^(raw Go net|Go packages (threading\.UDPServer|threading\.TCPServer)"
     r"|stdlib ThreadingTCPServer|pyref ForkingTCPServer"
     r"|Go-backed drop-in (ThreadingUnixStreamServer|ThreadingUDPServer|ThreadingTCPServer)"
+    r"|(stdlib|Go-backed drop-in) (TCPServer|UDPServer\.handle_request)"
     r"|asyncio|uvloop)"
 )
 
@@ -94,6 +96,8 @@ def test_every_kind_answers_verified_echoes(report: dict[str, Any]) -> None:
         ("go", "udp", "datagram"),
         ("asyncio", "tcp", "short"),
         ("uvloop", "tcp", "keepalive"),
+        ("stdlib", "tcp", "sequential"),
+        ("go", "tcp", "sequential"),
     ]:
         assert expected in seen, expected
     for r in rows:
@@ -105,6 +109,22 @@ def test_every_kind_answers_verified_echoes(report: dict[str, Any]) -> None:
             assert r["vs_raw_go"] == pytest.approx(1.0)
     stdlib = next(r for r in rows if r["name"] == "stdlib ThreadingTCPServer")
     assert stdlib["vs_stdlib"] == pytest.approx(1.0)
+    sequential = next(r for r in rows if r["name"] == "Go-backed drop-in TCPServer")
+    assert sequential["stdlib_ref"] == "stdlib TCPServer"
+
+
+@pytest.mark.timeout(240)
+def test_handle_request_loop_reports_time_and_memory(report: dict[str, Any]) -> None:
+    rows = {(r["impl"], r["max_packet_size"]): r for r in report["handle_request"]}
+    assert set(rows) == {("stdlib", 16 << 20), ("go", 16 << 20), ("stdlib", 8192), ("go", 8192)}
+    for r in rows.values():
+        assert "error" not in r, r
+        assert r["calls"] == 2000 and r["seconds"] > 0, r
+        assert r["rss_before_kib"] > 0 and r["rss_after_kib"] > 0, r
+        assert r["hwm_growth_kib"] >= 0, r
+    assert rows[("stdlib", 16 << 20)]["time_vs_stdlib"] == pytest.approx(1.0)
+    assert rows[("go", 8192)]["time_vs_stdlib"] > 0
+    assert "Repeated handle_request()" in report["_stdout"]
 
 
 @pytest.mark.timeout(240)
@@ -127,6 +147,15 @@ def test_report_has_targets_and_chart(report: dict[str, Any]) -> None:
     targets = {t["target"]: t for t in report["targets"]}
     short = targets["drop-in ThreadingTCPServer short >= 3x stdlib"]
     assert short["status"] in ("met", "MISSED") and short["value"] > 0
+    for name in (
+        "drop-in TCPServer one sequential client >= 0.9x stdlib",
+        "drop-in UDPServer.handle_request() x2,000 16 MiB time <= 2x stdlib",
+    ):
+        assert targets[name]["status"] in ("met", "MISSED") and targets[name]["value"] > 0
+    memory = targets[
+        "drop-in UDPServer.handle_request() x2,000 16 MiB peak RSS growth <= stdlib's + 8 MiB"
+    ]
+    assert memory["status"] in ("met", "MISSED") and memory["unit"] == "MiB"
     assert report["_svg"].startswith("<svg") and report["_svg"].rstrip().endswith("</svg>")
     assert "stdlib ThreadingTCPServer" in report["_svg"]
     assert "Idle connections" in report["_stdout"]
@@ -176,6 +205,19 @@ def test_compared_servers_share_a_group() -> None:
         "uvloop start_server",
     ) in found
     assert ("raw Go net goroutine per connection", "Go packages threading.TCPServer") in found
+    assert ("stdlib TCPServer", "pyref TCPServer", "Go-backed drop-in TCPServer") in found
+    assert (
+        "stdlib UnixStreamServer",
+        "pyref UnixStreamServer",
+        "Go-backed drop-in UnixStreamServer",
+    ) in found
+    udp = [spec for spec in run.server_specs() if spec.server == "UDPServer"]
+    assert len(udp) == 3 and all(spec.patterns == ("datagram", "sequential") for spec in udp)
+    loops = [[(spec.impl, spec.packet) for spec in group] for group in run.loop_specs()]
+    assert loops == [
+        [("stdlib", 16 << 20), ("pyref", 16 << 20), ("go", 16 << 20)],
+        [("stdlib", 8192), ("pyref", 8192), ("go", 8192)],
+    ]
     assert (
         "raw Go net one ReadFrom/WriteTo loop",
         "Go packages threading.UDPServer",
