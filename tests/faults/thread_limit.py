@@ -76,6 +76,15 @@ def nproc(ss: Any) -> dict[str, Any]:
 
     with _load.captured_stderr() as err:
         server = ss.ThreadingTCPServer(("127.0.0.1", 0), Echo)
+        # Everything imported lazily is imported now: as nobody, the
+        # interpreter's files under /root may be unreadable.
+        "127.0.0.1".encode("idna")
+        try:
+            raise RuntimeError("warm-up")
+        except RuntimeError:
+            server.handle_error(None, None)  # imports traceback's modules
+        err.seek(0)
+        err.truncate()
         os.setgid(NOBODY)
         os.setuid(NOBODY)
         loop = threading.Thread(target=server.serve_forever, args=(0.05,), name="serve")
