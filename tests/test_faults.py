@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -74,6 +73,12 @@ GO_FIXING: set[str] = {
         for v in ("nan", "inf", "1e10", "1e9", "2**64", "str")
     ),
     "test_handle_request_socket_timeout[go-1e9]",
+    # 7: pooled workers: thread-locals and ContextVars leak, 'socketserver worker', ...
+    *(
+        f"test_each_request_runs_in_a_new_thread[go-{kind}-{daemon}]"
+        for kind in ("tcp", "udp")
+        for daemon in ("daemon", "nondaemon")
+    ),
 }
 
 
@@ -182,9 +187,6 @@ def check(impl: str, scenario: str, *args: str, expected: Any) -> Run:
     else:
         assert base.outcome == expected, "stdlib outcome not as expected:\n" + base.summary()
     return differential(impl, scenario, *args)[1]
-
-
-THREAD_NAME = re.compile(r"Thread-\d+ \(process_request_thread\)")
 
 
 EMFILE = "OSError: [Errno 24] Too many open files"
@@ -466,3 +468,39 @@ def test_handle_request_socket_timeout(impl: str, key: str) -> None:
     else:
         expected = {"settimeout": "returned", **expected_handle_request(key)}
     check(impl, "timeouts", "socket_timeout", key, expected=expected)
+
+
+# --- 7. per-request isolation in ThreadingMixIn servers ---------------------------
+
+
+@pytest.mark.features("G1", "G4", "G5", "H3", "H4", "J2", "J5")
+@pytest.mark.parametrize("daemon", ["daemon", "nondaemon"])
+@pytest.mark.parametrize("kind", ["tcp", "udp"])
+def test_each_request_runs_in_a_new_thread(impl: str, kind: str, daemon: str) -> None:
+    fresh = {
+        "local_seen": None,  # no threading.local attribute of an earlier request
+        "context_seen": None,  # no ContextVar value of an earlier request
+        "name": True,  # Thread-N (process_request_thread)
+        "type": "Thread",
+        "daemon_is_daemon_threads": True,
+        "enumerated": True,
+        "is_main": False,
+    }
+    check(
+        impl,
+        "isolation",
+        kind,
+        daemon,
+        expected={
+            "replies": ["done"] * 4,
+            "requests": [fresh] * 4,
+            "thread_gone_after_request": [True] * 4,
+            "distinct_threads": True,
+            "burst_replies": 20,
+            "active_count_back_to_baseline": True,
+            "boom_reply": "EOF" if kind == "tcp" else "error TimeoutError",
+            "excepthook": [{"exc_type": "Boom", "thread_is_request_thread": True}],
+            "shutdown": "returned",
+            "server_close": "returned",
+        },
+    )
