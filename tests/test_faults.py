@@ -504,3 +504,77 @@ def test_each_request_runs_in_a_new_thread(impl: str, kind: str, daemon: str) ->
             "server_close": "returned",
         },
     )
+
+
+# --- 8. lifecycle misuse ---------------------------------------------------------------
+
+
+@pytest.mark.features("C9", "E9", "G6", "B17")
+@pytest.mark.parametrize(
+    "name",
+    ["TCPServer", "UDPServer", "ThreadingTCPServer", "ThreadingUDPServer", "ForkingTCPServer"],
+)
+def test_server_close_twice(impl: str, name: str) -> None:
+    check(
+        impl,
+        "lifecycle",
+        "close_twice",
+        name,
+        expected={"reply": "echo x", "first": "returned", "second": "returned", "fileno": -1},
+    )
+
+
+@pytest.mark.features("B5", "B4")
+def test_shutdown_before_serve_forever(impl: str) -> None:
+    check(
+        impl,
+        "lifecycle",
+        "shutdown_before_serve",
+        expected={
+            "shutdown_before_serve": "blocked",  # until a loop runs...
+            "serve_forever": "returned",  # ...which exits at once
+            "shutdown_then": "returned",
+            "shutdown_after_loop": "returned",
+            "next_serve_forever": "returned",
+        },
+    )
+
+
+@pytest.mark.features("C6", "C9")
+@pytest.mark.parametrize(
+    "state",
+    [
+        "TCPServer",
+        "TCPServer-handle_request",
+        "TCPServer-serve_forever",
+        "UDPServer-handle_request",
+        "ThreadingTCPServer-serve_forever",
+        "ThreadingUDPServer-serve_forever",
+    ],
+)
+def test_unclosed_server_collected_with_resource_warning(impl: str, state: str) -> None:
+    check(
+        impl,
+        "lifecycle",
+        "gc_unclosed",
+        state,
+        expected={
+            "reply": "echo x" if "-" in state else None,
+            "collected": True,
+            "warnings": [["ResourceWarning", "unclosed <socket.socket"]],
+        },
+    )
+
+
+@pytest.mark.features("C9", "B7", "B4", "A9")
+@pytest.mark.parametrize("name", ["TCPServer", "UDPServer", "ThreadingTCPServer"])
+@pytest.mark.parametrize("op", ["handle_request", "serve_forever"])
+def test_serving_after_server_close(impl: str, op: str, name: str) -> None:
+    check(
+        impl,
+        "lifecycle",
+        "after_close",
+        op,
+        name,
+        expected={op: "raised ValueError: Invalid file descriptor: -1"},
+    )
