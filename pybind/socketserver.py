@@ -101,13 +101,18 @@ _MAX_GO_PACKET = 1 << 16
 _GET_PYTHON, _GET_ACCEPT, _GET_RECVFROM = 0, 1, 2
 _INT_MAX = 2**31 - 1
 
-# The definitions Go reproduces; any other definition runs in Python.
+# The hooks Go can run itself, with the definitions it reproduces; any
+# other definition (in a class or on the instance) runs in Python.  The
+# other hooks always run in Python.
 _GO_DEFAULTS = {
+    "get_request": (TCPServer.get_request, UDPServer.get_request),
     "verify_request": (BaseServer.verify_request,),
     "process_request": (BaseServer.process_request,),
     "handle_timeout": (BaseServer.handle_timeout,),
     "service_actions": (BaseServer.service_actions,),
 }
+_HOOK_BIT = {name: 1 << bit for bit, name in enumerate(_HOOKS)}
+_ALWAYS_PYTHON = sum(1 << bit for bit, name in enumerate(_HOOKS) if name not in _GO_DEFAULTS)
 
 # pyref's own loop, for a forked child (see _forked).
 _py_serve_forever = BaseServer.serve_forever
@@ -128,29 +133,28 @@ _os.register_at_fork(after_in_child=_forked)
 def _spec(server):
     """What Go needs to serve *server*: its fd and which hooks are Python's.
 
-    Looked up on the instance at each serve_forever()/handle_request() call,
-    so class and instance overrides are both seen.  A server socket that is
-    not a plain socket.socket (an SSL socket, say) keeps its own accept().
+    Looked up at each serve_forever()/handle_request() call, so class and
+    instance overrides are both seen.  A server socket that is not a plain
+    socket.socket (an SSL socket, say) keeps its own accept().
     """
-    impl = {}
-    mask = 0
-    for bit, name in enumerate(_HOOKS):
-        impl[name] = getattr(getattr(server, name, None), "__func__", None)
-        if impl[name] not in _GO_DEFAULTS.get(name, ()):
-            mask |= 1 << bit
+    cls = type(server)
+    own = vars(server)
+    mask = _ALWAYS_PYTHON
+    for name, defaults in _GO_DEFAULTS.items():
+        if name in own or getattr(cls, name, None) not in defaults:
+            mask |= _HOOK_BIT[name]
     sock = getattr(server, "socket", None)
-    plain = _NATIVE_REQUESTS and type(sock) is socket.socket
     get_mode = _GET_PYTHON
-    if plain and impl["get_request"] is TCPServer.get_request:
-        get_mode = _GET_ACCEPT
-    elif plain and impl["get_request"] is UDPServer.get_request:
-        size = server.max_packet_size
-        # Anything but a plain size takes Python's path, and its errors.
-        if type(size) is int and 0 <= size <= _MAX_GO_PACKET:
-            get_mode = _GET_RECVFROM
-    if get_mode != _GET_PYTHON:
-        mask &= ~(1 << _HOOKS.index("get_request"))
-    max_packet = server.max_packet_size if get_mode == _GET_RECVFROM else 0
+    if not mask & _HOOK_BIT["get_request"] and _NATIVE_REQUESTS and type(sock) is socket.socket:
+        if cls.get_request is TCPServer.get_request:
+            get_mode = _GET_ACCEPT
+        else:
+            size = server.max_packet_size
+            # Anything but a plain size takes Python's path, and its errors.
+            if type(size) is int and 0 <= size <= _MAX_GO_PACKET:
+                get_mode = _GET_RECVFROM
+    if get_mode == _GET_PYTHON:
+        mask |= _HOOK_BIT["get_request"]
     # What selector.register(server) checks, with its messages (A9).
     try:
         fd = int(server.fileno())
@@ -158,9 +162,11 @@ def _spec(server):
         raise ValueError(f"Invalid file object: {server!r}") from None
     if fd < 0:
         raise ValueError(f"Invalid file descriptor: {fd}")
-    if get_mode != _GET_PYTHON:
-        return (fd, mask, get_mode, max_packet, sock, sock.family, sock.type, sock.proto)
-    return (fd, mask, get_mode, max_packet, None, 0, 0, 0)
+    if get_mode == _GET_ACCEPT:
+        return (fd, mask, get_mode, 0, sock, sock.family, sock.type, sock.proto)
+    if get_mode == _GET_RECVFROM:
+        return (fd, mask, get_mode, server.max_packet_size, sock, 0, 0, 0)
+    return (fd, mask, get_mode, 0, None, 0, 0, 0)
 
 
 def _poll_timeout(timeout):
