@@ -9,18 +9,22 @@ service_actions, collect_children, server_close, ...) and of the handler
 ``child`` a ForkingMixIn child (which sends its events back through a pipe),
 ``serve`` a thread running serve_forever.  ``!Type`` marks a call that raised.
 
-The expected traces below are written once, from the specification
-(FEATURES.md B4-B15, C11-C13, D5-D8, E5-E9, G4-G6, I1, J1, J2); every
-implementation must produce exactly them.
+The scenarios are data, tests/scenarios.json (its ``fields`` describe the
+format), written once from the specification (FEATURES.md) and run here
+against every implementation and by ``go test`` against the Go packages
+natively (pkg/internal/scenario); each scenario's FEATURES rows are its
+``features`` mark.
 """
 
 from __future__ import annotations
 
+import builtins
+import json
 import os
 import socket
 import threading
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,249 +33,67 @@ import support
 from support import SERVER_HOOKS, Raise, Return, Tracer, fork_guard, traced_class
 
 ADDR = ("127.0.0.1", 0)
+SCENARIOS_JSON = Path(__file__).resolve().parent / "scenarios.json"
 
 HANDLED = "finish_request(setup handle finish)"
 SHUTDOWN = "shutdown_request(close_request)"
 
 
-def failed(exc: str) -> str:
-    return f"finish_request(setup handle!{exc} finish)!{exc}"
+def exception_class(name: str) -> type[BaseException]:
+    cls = getattr(builtins, name)
+    assert isinstance(cls, type) and issubclass(cls, BaseException), name
+    return cls
+
+
+def behaviour(spec: Any) -> Any:
+    """A scenario behaviour ({"raise": ..., "args": [...]} or {"return": ...}) for traced_class."""
+    if spec is None or spec == "echo":
+        return None
+    if "raise" in spec:
+        return Raise(exception_class(spec["raise"])(*spec.get("args", [])))
+    return Return(spec["return"])
 
 
 @dataclass
 class Scenario:
+    """One entry of scenarios.json (see its ``fields``)."""
+
+    name: str
     server: str
+    features: list[str]
     expected: dict[str, str]
-    handle: Any = None  # Raise(...) for the handler's handle()
-    server_behave: dict[str, Any] = field(default_factory=dict)
-    raises: type[BaseException] | None = None  # out of handle_request
-    exit_code: int | None = None  # of the forked child
-    reply: bool | None = True  # echoed line / EOF at once / left open (None: not read)
-    client: bool = True  # a client sends a request
+    handle: Any = None
+    hooks: dict[str, Any] | None = None
+    client: str = "line"
+    drive: str = "handle_request"
+    raises: str | None = None
+    reply: str | None = None
+    exit_code: int | None = None
+    left_open: bool = False
+    stderr_report: bool = False
+    note: str = ""
+    go_skip: str = ""
 
 
-SCENARIOS: dict[str, Scenario] = {
-    # --- the synchronous server (B8, B11, J1, J2)
-    "tcp-success": Scenario(
-        "TCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{HANDLED} {SHUTDOWN})) server_close"
-        },
-    ),
-    "tcp-handler-exception": Scenario(
-        "TCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{failed('ValueError')})!ValueError handle_error {SHUTDOWN}) server_close"
-        },
-        handle=Raise(ValueError("boom")),
-        reply=False,
-    ),
-    "tcp-handler-systemexit": Scenario(
-        "TCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{failed('SystemExit')})!SystemExit {SHUTDOWN})!SystemExit server_close"
-        },
-        handle=Raise(SystemExit(2)),
-        raises=SystemExit,
-        reply=False,
-    ),
-    "tcp-handler-keyboardinterrupt": Scenario(
-        "TCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{failed('KeyboardInterrupt')})!KeyboardInterrupt {SHUTDOWN})!KeyboardInterrupt"
-            " server_close"
-        },
-        handle=Raise(KeyboardInterrupt()),
-        raises=KeyboardInterrupt,
-        reply=False,
-    ),
-    "tcp-verify-false": Scenario(
-        "TCPServer",
-        {"main": f"handle_request(get_request verify_request {SHUTDOWN}) server_close"},
-        server_behave={"verify_request": Return(False)},
-        reply=False,
-    ),
-    "tcp-verify-raises": Scenario(
-        # Outside the try: nothing shuts the request down; the error propagates.
-        "TCPServer",
-        {
-            "main": "handle_request(get_request verify_request!LookupError)!LookupError"
-            + " server_close"
-        },
-        server_behave={"verify_request": Raise(LookupError("verify"))},
-        raises=LookupError,
-        reply=None,
-    ),
-    "tcp-handle-error-raises": Scenario(
-        # handle_error is not guarded: if it raises, shutdown_request is skipped.
-        "TCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{failed('ValueError')})!ValueError handle_error!RuntimeError)!RuntimeError"
-            " server_close"
-        },
-        handle=Raise(ValueError("boom")),
-        server_behave={"handle_error": Raise(RuntimeError("from handle_error"))},
-        raises=RuntimeError,
-        reply=None,
-    ),
-    "tcp-get-request-oserror": Scenario(
-        "TCPServer",
-        {"main": "handle_request(get_request!OSError) server_close"},
-        server_behave={"get_request": Raise(OSError("accept failed"))},
-        reply=None,
-    ),
-    "tcp-get-request-other-error": Scenario(
-        # Only OSError is swallowed.
-        "TCPServer",
-        {"main": "handle_request(get_request!ValueError)!ValueError server_close"},
-        server_behave={"get_request": Raise(ValueError("not an OSError"))},
-        raises=ValueError,
-        reply=None,
-    ),
-    "tcp-timeout": Scenario(
-        "TCPServer", {"main": "handle_request(handle_timeout) server_close"}, client=False
-    ),
-    "unix-stream-success": Scenario(
-        "UnixStreamServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{HANDLED} {SHUTDOWN})) server_close"
-        },
-    ),
-    # --- datagram servers (D5-D8)
-    "udp-success": Scenario(
-        "UDPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{HANDLED} {SHUTDOWN})) server_close"
-        },
-    ),
-    "udp-handler-exception": Scenario(
-        "UDPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{failed('ValueError')})!ValueError handle_error {SHUTDOWN}) server_close"
-        },
-        handle=Raise(ValueError("boom")),
-        reply=False,
-    ),
-    "unix-datagram-success": Scenario(
-        "UnixDatagramServer",
-        {
-            "main": "handle_request(get_request verify_request process_request("
-            f"{HANDLED} {SHUTDOWN})) server_close"
-        },
-    ),
-    # --- threading (G4-G6)
-    "threading-success": Scenario(
-        "ThreadingTCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request) server_close",
-            "worker": f"process_request_thread({HANDLED} {SHUTDOWN})",
-        },
-    ),
-    "threading-handler-exception": Scenario(
-        "ThreadingTCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request) server_close",
-            "worker": f"process_request_thread({failed('ValueError')} handle_error {SHUTDOWN})",
-        },
-        handle=Raise(ValueError("boom")),
-        reply=False,
-    ),
-    "threading-handler-systemexit": Scenario(
-        "ThreadingTCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request) server_close",
-            "worker": f"process_request_thread({failed('SystemExit')} {SHUTDOWN})!SystemExit"
-            " excepthook:SystemExit",
-        },
-        handle=Raise(SystemExit(2)),
-        reply=False,
-    ),
-    "threading-udp-success": Scenario(
-        "ThreadingUDPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request) server_close",
-            "worker": f"process_request_thread({HANDLED} {SHUTDOWN})",
-        },
-    ),
-    # --- forking (E5-E9): the child's trace comes back through a pipe
-    "forking-success": Scenario(
-        "ForkingTCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request(close_request))"
-            " server_close(collect_children)",
-            "child": f"{HANDLED} {SHUTDOWN}",
-        },
-        exit_code=0,
-    ),
-    "forking-handler-exception": Scenario(
-        "ForkingTCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request(close_request))"
-            " server_close(collect_children)",
-            "child": f"{failed('ValueError')} handle_error {SHUTDOWN}",
-        },
-        handle=Raise(ValueError("boom")),
-        exit_code=1,
-        reply=False,
-    ),
-    "forking-handler-systemexit": Scenario(
-        "ForkingTCPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request(close_request))"
-            " server_close(collect_children)",
-            "child": f"{failed('SystemExit')} {SHUTDOWN}",
-        },
-        handle=Raise(SystemExit(0)),
-        exit_code=1,
-        reply=False,
-    ),
-    "forking-verify-false": Scenario(
-        "ForkingTCPServer",
-        {
-            "main": f"handle_request(get_request verify_request {SHUTDOWN})"
-            " server_close(collect_children)"
-        },
-        server_behave={"verify_request": Return(False)},
-        reply=False,
-    ),
-    "forking-timeout": Scenario(
-        "ForkingTCPServer",
-        {
-            "main": "handle_request(handle_timeout(collect_children))"
-            + " server_close(collect_children)"
-        },
-        client=False,
-    ),
-    "forking-udp-success": Scenario(
-        "ForkingUDPServer",
-        {
-            "main": "handle_request(get_request verify_request process_request(close_request))"
-            " server_close(collect_children)",
-            "child": f"{HANDLED} {SHUTDOWN}",
-        },
-        exit_code=0,
-    ),
-}
-
-ROWS = {
-    "tcp": ("B7", "B8", "B11", "B13", "B14", "C11", "C12", "C13", "I1", "J1", "J2"),
-    "unix": ("H5", "H6", "J1"),
-    "udp": ("D5", "D7", "D8", "I13", "I14", "J1"),
-    "threading": ("G4", "G5", "G6", "J2"),
-    "forking": ("E6", "E8", "E9", "J2"),
-}
+def load_scenarios() -> dict[str, Scenario]:
+    scenarios: dict[str, Scenario] = {}
+    for entry in json.loads(SCENARIOS_JSON.read_text())["scenarios"]:
+        sc = Scenario(**entry)
+        assert sc.name not in scenarios, f"scenario {sc.name} defined twice"
+        scenarios[sc.name] = sc
+    return scenarios
 
 
-@pytest.mark.features(*sorted({row for rows in ROWS.values() for row in rows}), "B9", "B16")
-@pytest.mark.parametrize("name", list(SCENARIOS))
+SCENARIOS = load_scenarios()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.features(*sc.features))
+        for name, sc in SCENARIOS.items()
+    ],
+)
 def test_hook_trace(
     ss: types.ModuleType,
     tracer: Tracer,
@@ -281,6 +103,7 @@ def test_hook_trace(
     name: str,
 ) -> None:
     sc = SCENARIOS[name]
+    assert sc.drive == "handle_request", sc.drive
     base = getattr(ss, sc.server)
     stream = base.socket_type == socket.SOCK_STREAM
     unix = base.address_family == socket.AF_UNIX
@@ -294,10 +117,11 @@ def test_hook_trace(
         handler_base,
         support.HANDLER_HOOKS,
         tracer,
-        {"handle": sc.handle or echo},
+        {"handle": behaviour(sc.handle) or echo},
         {"timeout": support.TIMEOUT} if stream else None,
     )
-    server_cls = traced_class(base, SERVER_HOOKS, tracer, sc.server_behave)
+    hooks = {hook: behaviour(spec) for hook, spec in (sc.hooks or {}).items()}
+    server_cls = traced_class(base, SERVER_HOOKS, tracer, hooks)
     monkeypatch.setattr(
         threading, "excepthook", lambda args: tracer.note(f"excepthook:{args.exc_type.__name__}")
     )
@@ -307,12 +131,13 @@ def test_hook_trace(
     try:
         assert tracer.render() == "server_bind server_activate"
         tracer.events.clear()
-        server.timeout = support.TIMEOUT if sc.client else 0.001
+        with_client = sc.client == "line"
+        server.timeout = support.TIMEOUT if with_client else 0.001
         line = f"request for {name}\n".encode()
-        if sc.client and stream:
+        if with_client and stream:
             client = support.connect(server.server_address, family)
             client.sendall(line)
-        elif sc.client:
+        elif with_client:
             client = support.datagram_client(family, str(sockdir / "c.sock") if unix else None)
             client.sendto(line, server.server_address)
 
@@ -320,15 +145,16 @@ def test_hook_trace(
             if sc.raises is None:
                 assert server.handle_request() is None
             else:
-                with pytest.raises(sc.raises):
+                with pytest.raises(exception_class(sc.raises)) as info:
                     server.handle_request()
+                assert type(info.value).__name__ == sc.raises
 
-            if client is not None and sc.reply is not None:
+            if client is not None and sc.reply != "unread":
                 if stream:
                     reply = support.recv_all(client)
                 else:
-                    reply = client.recv(1024) if sc.reply else b""
-                assert reply == (line if sc.reply else b"")
+                    reply = client.recv(1024)
+                assert reply == (line if sc.reply == "line" else b"")
 
             if sc.exit_code is not None:
                 (pid,) = server.active_children
@@ -345,16 +171,11 @@ def test_hook_trace(
         for request in left_open:
             request.close()
 
-    # Only when verify_request or handle_error raise is the request not shut down.
-    assert bool(left_open) == (sc.reply is None and "get_request!" not in sc.expected["main"])
-
+    assert bool(left_open) == sc.left_open
     lanes = {lane for lane, *_ in tracer.events}
     assert {lane: tracer.render(lane) for lane in sorted(lanes)} == sc.expected
     err = capfd.readouterr().err
-    reported = "handle_error" in " ".join(sc.expected.values())
-    assert ("Exception occurred during processing of request from" in err) == (
-        reported and "handle_error!" not in sc.expected["main"]
-    )
+    assert ("Exception occurred during processing of request from" in err) == sc.stderr_report
 
 
 @pytest.mark.features("B1", "B4", "B6", "E7", "J1")
