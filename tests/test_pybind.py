@@ -199,6 +199,28 @@ def test_serving_allocates_nothing_in_go_per_request(go: types.ModuleType, kind:
     assert allocated <= 10, f"{allocated} Go allocations for 1,000 requests"
 
 
+@pytest.mark.features("B7", "D5")
+def test_repeated_handle_request_allocates_nothing_in_go(go: types.ModuleType) -> None:
+    # Each handle_request() call takes a Go server and its receive buffer
+    # from the ones earlier calls left (issue 10, defect 8: a fresh Go server
+    # and buffer per call made 2,000 calls cost 2.7 s and 35 MB).
+    with go.UDPServer(ADDR, Echo.datagram(go)) as server, support.datagram_client() as client:
+        server.timeout = support.TIMEOUT
+
+        def one() -> None:
+            client.sendto(b"x", server.server_address)
+            server.handle_request()
+            assert client.recvfrom(10)[0] == b"x"
+
+        for _ in range(50):
+            one()
+        before = go._go.stats()["mallocs"]
+        for _ in range(1_000):
+            one()
+        allocated = go._go.stats()["mallocs"] - before
+    assert allocated <= 10, f"{allocated} Go allocations for 1,000 handle_request() calls"
+
+
 # --- errors crossing Go ------------------------------------------------------------
 
 

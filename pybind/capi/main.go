@@ -141,24 +141,42 @@ func GSSStats(goroutines, threads, mallocs *C.longlong) {
 	*mallocs = C.longlong(sample[0].Value.Uint64())
 }
 
-// newServer makes the Go server for one serve_forever or handle_request
-// call. The shutdown flag and the is-shut-down event are the Python
-// object's own attributes (see GSSServeForever), so a fresh BaseServer per
-// call carries no state between calls, and two calls never share one.
+// servers keeps the Go servers of finished calls for the next ones: a
+// serving call then allocates nothing in Go (handle_request() called in a
+// loop makes no garbage, and a UDP server reuses its receive buffer).
+var servers = sync.Pool{New: func() any {
+	s := &pyServer{out: new(outs)}
+	s.poller = server.Poller{CheckSignals: s.checkSignalsReleased, NoNetpollWake: true}
+	s.waitFn = s.waitReadable
+	return s
+}}
+
+// newServer gives the Go server for one serve_forever or handle_request
+// call; free gives it back. The shutdown flag and the is-shut-down event
+// are the Python object's own attributes (see GSSServeForever), so a
+// server carries no state from one call to the next, and two calls never
+// share one.
 func newServer(py C.gss_obj, fd C.int, overrides C.ulonglong, getMode, maxPacket C.int,
 	sock C.gss_obj, family, sotype, proto C.int) *pyServer {
-	s := &pyServer{
-		py: py, fd: int(fd), overrides: uint64(overrides),
-		getMode: int(getMode), maxPacket: int(maxPacket), sock: sock,
-		family: int(family), sotype: int(sotype), proto: int(proto),
-		sockTimeout: server.None,
-	}
+	s := servers.Get().(*pyServer)
+	s.py, s.fd, s.overrides = py, int(fd), uint64(overrides)
+	s.getMode, s.maxPacket, s.sock = int(getMode), int(maxPacket), sock
+	s.family, s.sotype, s.proto = int(family), int(sotype), int(proto)
+	s.sockTimeout = server.None
 	s.Init(nil, nil)
 	s.Self = s
 	s.CheckSignals = checkSignals
-	s.poller = server.Poller{CheckSignals: s.checkSignalsReleased, NoNetpollWake: true}
-	s.WaitReadable = s.waitReadable
+	s.WaitReadable = s.waitFn
 	return s
+}
+
+// free gives s back to servers, holding no Python object.
+func (s *pyServer) free() {
+	s.dropRequest()
+	s.BaseServer = server.BaseServer{}
+	s.py, s.sock, s.timeoutResult = 0, 0, 0
+	s.serving, s.released = false, false
+	servers.Put(s)
 }
 
 // GSSServeForever runs BaseServer.ServeForever for the Python server py
@@ -177,8 +195,8 @@ func GSSServeForever(py C.gss_obj, pollInterval C.double, fd C.int,
 	overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
 	family, sotype, proto C.int) (exc C.gss_obj) {
 	s := newServer(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
+	defer s.free()
 	defer s.recoverInto(&exc)
-	defer s.dropRequest()
 	s.serving = true
 	err := s.ServeForever(secondsOrNone(pollInterval))
 	if err == errStop {
@@ -198,8 +216,8 @@ func GSSHandleRequest(py C.gss_obj, sockTimeout, serverTimeout C.double,
 	fd C.int, overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
 	family, sotype, proto C.int, result *C.gss_obj) (exc C.gss_obj) {
 	s := newServer(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
+	defer s.free()
 	defer s.recoverInto(&exc)
-	defer s.dropRequest()
 	s.sockTimeout = secondsOrNone(sockTimeout)
 	s.Timeout = secondsOrNone(serverTimeout)
 	err := s.HandleRequest()

@@ -58,9 +58,11 @@ type pyServer struct {
 	serving       bool // in serve_forever: watch the Python shutdown flag
 	released      bool // the GIL is released (between release and acquire)
 	poller        server.Poller
+	waitFn        func(int, server.Timeout) (bool, error) // s.waitReadable, made once
 	out           *outs     // its own allocation: see outs
 	req           pyRequest // the request being served (see request)
 	sockTimeout   server.Timeout
+	sockView      timeoutOnly
 	timeoutResult C.gss_obj
 	packet        []byte
 }
@@ -202,8 +204,13 @@ func (s *pyServer) stopRequested() error {
 
 // ---- hooks ----------------------------------------------------------------
 
-// ServerSocket reports the Python socket's timeout to HandleRequest (B7).
-func (s *pyServer) ServerSocket() server.Socket { return timeoutOnly{t: s.sockTimeout} }
+// ServerSocket reports the Python socket's timeout to HandleRequest (B7),
+// through a view kept in the server (an interface holding a fresh struct
+// would be an allocation per call).
+func (s *pyServer) ServerSocket() server.Socket {
+	s.sockView.t = s.sockTimeout
+	return &s.sockView
+}
 
 func (s *pyServer) Fileno() int { return s.fd }
 
@@ -388,4 +395,4 @@ type timeoutOnly struct {
 	t server.Timeout
 }
 
-func (t timeoutOnly) Timeout() server.Timeout { return t.t }
+func (t *timeoutOnly) Timeout() server.Timeout { return t.t }
