@@ -59,8 +59,8 @@ type pyServer struct {
 	released      bool // the GIL is released (between release and acquire)
 	poller        server.Poller
 	waitFn        func(int, server.Timeout) (bool, error) // s.waitReadable, made once
-	out           *outs     // its own allocation: see outs
-	req           pyRequest // the request being served (see request)
+	out           *outs                                   // its own allocation: see outs
+	req           pyRequest                               // the request being served (see request)
 	sockTimeout   server.Timeout
 	sockView      timeoutOnly
 	timeoutResult C.gss_obj
