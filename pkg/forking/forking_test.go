@@ -401,8 +401,7 @@ func TestChildProcessStatus_E8(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &childLog{}
-			s.Self = s
-			s.Init(nil, tc.h)
+			s.Init(s, nil, tc.h)
 			if got := forking.ChildProcess(s, nil, nil); got != tc.status {
 				t.Fatalf("status %d want %d", got, tc.status)
 			}
@@ -548,17 +547,14 @@ var politeH = forking.Register("polite", server.HandlerFunc(func(req server.Requ
 
 func init() {
 	forking.RegisterServer("polite", func() server.Server {
-		s := &politeServer{}
-		s.Self = s
-		return s
+		return &politeServer{}
 	})
 }
 
 func TestChildRunsRegisteredServerHooks_E8(t *testing.T) {
 	s := &politeServer{TCPServer: forking.TCPServer{Mixin: forking.NewMixin()}}
-	s.Self = s
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(addr, politeH, true); err != nil {
+	if err := s.Init(s, addr, politeH, true); err != nil {
 		t.Fatal(err)
 	}
 	serve(t, s)

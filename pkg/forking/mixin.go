@@ -178,6 +178,9 @@ func (m *Mixin) ServiceActions() error { m.CollectChildren(false); return nil }
 //
 // CPython: Lib/socketserver.py:615 ForkingMixIn.process_request
 func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddress net.Addr) error {
+	if srv == nil {
+		return server.ErrNoSelf // a server whose Init never ran
+	}
 	fork := m.Fork
 	if fork == nil {
 		fork = ReExec

@@ -56,9 +56,10 @@ var servers sync.Map // name -> func() server.Server
 // Register, a factory for the server value a re-executed child runs the
 // request on, so that hooks the parent's server type overrides
 // (FinishRequest, HandleError, ShutdownRequest, CloseRequest) are the ones
-// the child calls, as a forked CPython child would. The factory returns an
-// unbound server with Self set (no Init); the child sets its address and
-// handler. Without it the child uses the plain server kind.
+// the child calls, as a forked CPython child would. The factory returns a
+// new outermost value, not initialized and not bound; the child initializes
+// it with its address and handler (srv.Base().Init(srv, address, handler)).
+// Without it the child uses the plain server kind.
 //
 // CPython: none (Go addition: a forked child keeps the parent's class)
 func RegisterServer(name string, newServer func() server.Server) {
@@ -73,8 +74,7 @@ func childServer(name string, addr net.Addr, h server.Handler) server.Server {
 		return nil
 	}
 	srv := f.(func() server.Server)()
-	b := srv.Base()
-	b.Init(addr, h)
+	srv.Base().Init(srv, addr, h)
 	return srv
 }
 
@@ -235,8 +235,7 @@ func runChild(raw string) int {
 			return ChildProcess(custom, &server.Datagram{Data: data, Socket: sock}, clientAddr)
 		}
 		s := &server.UDPServer{}
-		s.Self = s
-		s.BaseServer.Init(serverAddr, h)
+		s.BaseServer.Init(s, serverAddr, h)
 		s.AddressFamily, s.SocketType = spec.Family, spec.SockType
 		s.Socket = sock
 		return ChildProcess(s, &server.Datagram{Data: data, Socket: s.Socket}, clientAddr)
@@ -250,8 +249,7 @@ func runChild(raw string) int {
 		return ChildProcess(custom, c, clientAddr)
 	}
 	s := &server.TCPServer{}
-	s.Self = s
-	s.BaseServer.Init(serverAddr, h)
+	s.BaseServer.Init(s, serverAddr, h)
 	s.AddressFamily, s.SocketType = spec.Family, spec.SockType
 	return ChildProcess(s, c, clientAddr)
 }

@@ -27,10 +27,9 @@ func NewTCPServer(address string, h server.Handler) (*TCPServer, error) {
 		return nil, err
 	}
 	s := &TCPServer{Mixin: NewMixin()}
-	s.Self = s
 	s.AddressFamily = family
 	s.Timeout = server.After(DefaultTimeout)
-	if err := s.Init(addr, h, true); err != nil {
+	if err := s.Init(s, addr, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -40,7 +39,7 @@ func NewTCPServer(address string, h server.Handler) (*TCPServer, error) {
 //
 // CPython: Lib/socketserver.py:615 ForkingMixIn.process_request
 func (s *TCPServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	return s.Mixin.ProcessRequest(s.Self, req, addr)
+	return s.Mixin.ProcessRequest(s.Self(), req, addr)
 }
 
 // ServerClose is Mixin.ServerClose with server.TCPServer's as super.
@@ -77,10 +76,9 @@ func NewUDPServer(address string, h server.Handler) (*UDPServer, error) {
 		return nil, err
 	}
 	s := &UDPServer{Mixin: NewMixin()}
-	s.Self = s
 	s.AddressFamily = family
 	s.Timeout = server.After(DefaultTimeout)
-	if err := s.Init(addr, h, true); err != nil {
+	if err := s.Init(s, addr, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -90,7 +88,7 @@ func NewUDPServer(address string, h server.Handler) (*UDPServer, error) {
 //
 // CPython: Lib/socketserver.py:615 ForkingMixIn.process_request
 func (s *UDPServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	return s.Mixin.ProcessRequest(s.Self, req, addr)
+	return s.Mixin.ProcessRequest(s.Self(), req, addr)
 }
 
 // ServerClose is Mixin.ServerClose with server.UDPServer's as super.
@@ -122,9 +120,8 @@ type UnixStreamServer struct {
 // CPython: Lib/socketserver.py:738 ForkingUnixStreamServer
 func NewUnixStreamServer(path string, h server.Handler) (*UnixStreamServer, error) {
 	s := &UnixStreamServer{Mixin: NewMixin()}
-	s.Self = s
 	s.Timeout = server.After(DefaultTimeout)
-	if err := s.Init(&net.UnixAddr{Name: path, Net: "unix"}, h, true); err != nil {
+	if err := s.Init(s, &net.UnixAddr{Name: path, Net: "unix"}, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -134,7 +131,7 @@ func NewUnixStreamServer(path string, h server.Handler) (*UnixStreamServer, erro
 //
 // CPython: Lib/socketserver.py:615 ForkingMixIn.process_request
 func (s *UnixStreamServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	return s.Mixin.ProcessRequest(s.Self, req, addr)
+	return s.Mixin.ProcessRequest(s.Self(), req, addr)
 }
 
 // ServerClose is Mixin.ServerClose with server.UnixStreamServer's as super.
@@ -168,9 +165,8 @@ type UnixDatagramServer struct {
 // CPython: Lib/socketserver.py:740 ForkingUnixDatagramServer
 func NewUnixDatagramServer(path string, h server.Handler) (*UnixDatagramServer, error) {
 	s := &UnixDatagramServer{Mixin: NewMixin()}
-	s.Self = s
 	s.Timeout = server.After(DefaultTimeout)
-	if err := s.Init(&net.UnixAddr{Name: path, Net: "unixgram"}, h, true); err != nil {
+	if err := s.Init(s, &net.UnixAddr{Name: path, Net: "unixgram"}, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -180,7 +176,7 @@ func NewUnixDatagramServer(path string, h server.Handler) (*UnixDatagramServer, 
 //
 // CPython: Lib/socketserver.py:615 ForkingMixIn.process_request
 func (s *UnixDatagramServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	return s.Mixin.ProcessRequest(s.Self, req, addr)
+	return s.Mixin.ProcessRequest(s.Self(), req, addr)
 }
 
 // ServerClose is Mixin.ServerClose with server.UnixDatagramServer's as super.

@@ -33,19 +33,19 @@ func TestBadAddresses_C6_C7(t *testing.T) {
 		}, unix.ENOENT},
 		{"IPv6 address on an AF_INET server", func() error {
 			s := &server.TCPServer{AddressFamily: unix.AF_INET}
-			return s.Init(&net.TCPAddr{IP: net.IPv6loopback}, echoLine, true)
+			return s.Init(s, &net.TCPAddr{IP: net.IPv6loopback}, echoLine, true)
 		}, unix.EAFNOSUPPORT},
 		{"Unix address on an AF_INET server", func() error {
 			s := &server.TCPServer{}
-			return s.Init(&net.UnixAddr{Name: "x", Net: "unix"}, echoLine, true)
+			return s.Init(s, &net.UnixAddr{Name: "x", Net: "unix"}, echoLine, true)
 		}, unix.EAFNOSUPPORT},
 		{"nil address", func() error {
 			s := &server.TCPServer{}
-			return s.Init(nil, echoLine, true)
+			return s.Init(s, nil, echoLine, true)
 		}, nil},
 		{"bad family", func() error {
 			s := &server.TCPServer{AddressFamily: 12345}
-			return s.Init(&net.TCPAddr{}, echoLine, true)
+			return s.Init(s, &net.TCPAddr{}, echoLine, true)
 		}, unix.EAFNOSUPPORT},
 	}
 	for _, tc := range cases {

@@ -36,8 +36,8 @@ func (f HandlerFunc) ServeRequest(req Request, clientAddress net.Addr, srv Serve
 
 // Server is the set of overridable hooks of a socket server, implemented by
 // the outermost value (see the package doc). The serve loop and every hook
-// that calls another hook call them through BaseServer.Self, so the
-// most-derived implementation always runs.
+// that calls another hook call them through the outermost value given to
+// Init (BaseServer.Self), so the most-derived implementation always runs.
 //
 // Every hook returns an error because a Python override may raise: an error
 // is an Exception unless IsBaseException says otherwise.
@@ -103,9 +103,6 @@ type BaseServer struct {
 	RequestHandler Handler
 	// Timeout is used by HandleRequest only (B1); None by default.
 	Timeout Timeout
-	// Self is the outermost value: every hook is called through it. The
-	// constructors set it; a type that embeds a server sets it to itself.
-	Self Server
 	// ErrorOutput receives HandleError's report; nil means os.Stderr,
 	// looked up at each call (B16).
 	ErrorOutput io.Writer
@@ -118,34 +115,91 @@ type BaseServer struct {
 	// descriptor (native: poll(2) on the calling thread), else PollReadable.
 	WaitReadable func(fd int, timeout Timeout) (bool, error)
 
+	// self is the outermost value, given to Init: every hook is called
+	// through it (see Self).
+	self Server
+
 	shutdownRequest atomic.Bool
 	isShutDown      event
 	mu              sync.Mutex
 	serving         int
 }
 
-// Init sets the server address and handler (CPython's BaseServer.__init__)
-// and Self when it is nil. It opens nothing (B2).
+// Init is CPython's BaseServer.__init__: it records self, the outermost
+// value (the one whose hooks the loop calls; see the package doc), and sets
+// the server address and handler. It opens nothing (B2).
+//
+// self must be the value being initialized, seen through its outermost
+// type: its Base() must be s. Init panics with an error wrapping ErrNoSelf
+// when self is nil or belongs to another server, so a missing or wrong
+// outermost value is caught at construction.
 //
 // CPython: Lib/socketserver.py:203 BaseServer.__init__
-func (s *BaseServer) Init(address net.Addr, h Handler) {
+func (s *BaseServer) Init(self Server, address net.Addr, h Handler) {
+	if err := s.checkSelf(self); err != nil {
+		panic(err)
+	}
+	s.self = self
 	s.ServerAddress = address
 	s.RequestHandler = h
-	if s.Self == nil {
-		s.Self = s
-	}
 }
+
+// checkSelf returns an error wrapping ErrNoSelf unless self is an
+// outermost value of s.
+func (s *BaseServer) checkSelf(self Server) error {
+	if self == nil {
+		return fmt.Errorf("%w: Init needs the outermost value, as in s.Init(s, ...); got nil", ErrNoSelf)
+	}
+	if baseOf(self) != s {
+		return fmt.Errorf("%w: the value given to Init (%T) is not the server being initialized (its Base() is another BaseServer)", ErrNoSelf, self)
+	}
+	return nil
+}
+
+// baseOf returns self.Base(), or nil if that panics (a nil pointer of an
+// embedding type).
+func baseOf(self Server) (b *BaseServer) {
+	defer func() {
+		if recover() != nil {
+			b = nil
+		}
+	}()
+	return self.Base()
+}
+
+// Self returns the outermost value given to Init (nil before Init).
+// Policies that call hooks on the server's behalf (the mixins of packages
+// threading and forking) pass it on, so that the most-derived hooks run.
+//
+// CPython: none (Python's self)
+func (s *BaseServer) Self() Server { return s.self }
 
 // Base returns s.
 //
 // CPython: none (Go addition)
 func (s *BaseServer) Base() *BaseServer { return s }
 
-func (s *BaseServer) self() Server {
-	if s.Self == nil {
-		return s
+// outer returns the outermost value, or an error wrapping ErrNoSelf when
+// Init never ran.
+func (s *BaseServer) outer() (Server, error) {
+	if s.self == nil {
+		return nil, errNoInit
 	}
-	return s.Self
+	return s.self, nil
+}
+
+// outerChecked is outer for the loop's entry points: it also rejects an
+// outermost value whose Base() is not s (a server value copied after
+// Init), so that the loop never runs another server's hooks.
+func (s *BaseServer) outerChecked() (Server, error) {
+	self, err := s.outer()
+	if err != nil {
+		return nil, err
+	}
+	if baseOf(self) != s {
+		return nil, fmt.Errorf("%w: the outermost value (%T) belongs to another server (was the server copied after Init?)", ErrNoSelf, self)
+	}
+	return self, nil
 }
 
 // ServerBind is not defined by CPython's BaseServer; it returns
@@ -190,7 +244,10 @@ func (s *BaseServer) VerifyRequest(req Request, clientAddress net.Addr) (bool, e
 //
 // CPython: Lib/socketserver.py:343 BaseServer.process_request
 func (s *BaseServer) ProcessRequest(req Request, clientAddress net.Addr) error {
-	self := s.self()
+	self, err := s.outer()
+	if err != nil {
+		return err
+	}
 	if err := self.FinishRequest(req, clientAddress); err != nil {
 		return err
 	}
@@ -202,18 +259,27 @@ func (s *BaseServer) ProcessRequest(req Request, clientAddress net.Addr) error {
 //
 // CPython: Lib/socketserver.py:360 BaseServer.finish_request
 func (s *BaseServer) FinishRequest(req Request, clientAddress net.Addr) error {
+	self, err := s.outer()
+	if err != nil {
+		return err
+	}
 	h := s.RequestHandler
 	if h == nil {
 		return fmt.Errorf("socketserver: no RequestHandler")
 	}
-	self := s.self()
 	return Recover(func() error { return h.ServeRequest(req, clientAddress, self) })
 }
 
 // ShutdownRequest calls CloseRequest (B14).
 //
 // CPython: Lib/socketserver.py:364 BaseServer.shutdown_request
-func (s *BaseServer) ShutdownRequest(req Request) error { return s.self().CloseRequest(req) }
+func (s *BaseServer) ShutdownRequest(req Request) error {
+	self, err := s.outer()
+	if err != nil {
+		return err
+	}
+	return self.CloseRequest(req)
+}
 
 // CloseRequest does nothing (B15).
 //
@@ -273,7 +339,13 @@ func FormatError(err error) string {
 // Close calls Self.ServerClose, as CPython's __exit__ does (B17).
 //
 // CPython: Lib/socketserver.py:388 BaseServer.__exit__
-func (s *BaseServer) Close() error { return s.self().ServerClose() }
+func (s *BaseServer) Close() error {
+	self, err := s.outer()
+	if err != nil {
+		return err
+	}
+	return self.ServerClose()
+}
 
 // wait waits for fd to be readable.
 //
@@ -314,7 +386,10 @@ func socketFD(sock Socket) (fd int) {
 //
 // CPython: Lib/socketserver.py:218 BaseServer.serve_forever
 func (s *BaseServer) ServeForever(pollInterval Timeout) error {
-	self := s.self()
+	self, err := s.outerChecked()
+	if err != nil {
+		return err
+	}
 	s.isShutDown.clear()
 	s.mu.Lock()
 	s.serving++
@@ -382,7 +457,7 @@ func (s *BaseServer) ShutdownContext(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	if d, ok := s.self().(Drainer); ok {
+	if d, ok := s.self.(Drainer); ok {
 		return d.Drain(ctx)
 	}
 	return ctx.Err()
@@ -396,7 +471,10 @@ func (s *BaseServer) ShutdownContext(ctx context.Context) error {
 //
 // CPython: Lib/socketserver.py:276 BaseServer.handle_request
 func (s *BaseServer) HandleRequest() error {
-	self := s.self()
+	self, err := s.outerChecked()
+	if err != nil {
+		return err
+	}
 	timeout := None
 	if h, ok := self.(SocketHolder); ok && h.ServerSocket() != nil {
 		timeout = h.ServerSocket().Timeout()

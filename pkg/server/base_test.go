@@ -98,9 +98,8 @@ func (s *logServer) ServerClose() error {
 func newLogServer(t *testing.T, h server.Handler) *logServer {
 	t.Helper()
 	s := &logServer{}
-	s.Self = s
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(addr, h, true); err != nil {
+	if err := s.Init(s, addr, h, true); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.TCPServer.ServerClose() })
@@ -225,7 +224,7 @@ func TestGetRequestErrors_B8(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &getReqServer{err: tc.err, fd: readyFD(t)}
-			s.Self = s
+			s.Init(s, nil, nil)
 			err := s.HandleRequest()
 			if (err != nil) != tc.prop {
 				t.Fatalf("HandleRequest = %v, propagate %v", err, tc.prop)
@@ -264,9 +263,8 @@ func TestVerifyRequestFalse_B8_B10(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &verifyServer{ok: tc.ok, err: tc.err}
-			s.Self = s
 			addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-			if err := s.Init(addr, echoLine, true); err != nil {
+			if err := s.Init(s, addr, echoLine, true); err != nil {
 				t.Fatal(err)
 			}
 			defer s.TCPServer.ServerClose()
@@ -415,9 +413,8 @@ func (s *countingServer) ServiceActions() error {
 
 func TestServeForeverServiceActions_B4_B6(t *testing.T) {
 	s := &countingServer{}
-	s.Self = s
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(addr, echoLine, true); err != nil {
+	if err := s.Init(s, addr, echoLine, true); err != nil {
 		t.Fatal(err)
 	}
 	stop := serve(t, s)
@@ -444,7 +441,7 @@ func TestServeForeverServiceActions_B4_B6(t *testing.T) {
 // serving the ready request.
 func TestServeForeverShutdownDuringSelect_B4(t *testing.T) {
 	s := &getReqServer{err: unix.EAGAIN, fd: readyFD(t)}
-	s.Self = s
+	s.Init(s, nil, nil)
 	calledGet := false
 	s.err = nil
 	s.WaitReadable = func(fd int, to server.Timeout) (bool, error) {
@@ -562,8 +559,8 @@ func TestBaseServerDefaults_B2(t *testing.T) {
 	fds := countFDs(t)
 	var s server.BaseServer
 	addr := &net.TCPAddr{Port: 1}
-	s.Init(addr, echoLine)
-	if s.ServerAddress != addr || s.RequestHandler == nil || s.Self == nil {
+	s.Init(&s, addr, echoLine)
+	if s.ServerAddress != addr || s.RequestHandler == nil || s.Self() != &s {
 		t.Fatal("Init did not store its arguments")
 	}
 	if !s.Timeout.IsNone() {
@@ -674,7 +671,7 @@ func TestPartialSocketView_B7(t *testing.T) {
 	p[0], p[1] = servertest.Pipe(t)
 	s := &viewServer{}
 	s.fd = p[0]
-	s.Self = s
+	s.Init(s, nil, nil)
 	start := time.Now()
 	if err := s.HandleRequest(); err != nil {
 		t.Fatal(err)

@@ -10,10 +10,12 @@
 // Every overridable hook of CPython's classes is a method of the Server
 // interface. Python finds a method on the most-derived class (its MRO); Go
 // embedding does not, because a method of an embedded type sees only its own
-// receiver. So BaseServer keeps a back-reference, Self, to the outermost
-// value, and the loop and every hook that calls another hook call through
-// Self. A "subclass" embeds the type it extends, overrides methods, and
-// calls the embedded method explicitly where Python would call super():
+// receiver. So the outermost value is part of construction: Init takes it
+// as its first argument (Python's self), BaseServer keeps it (Self), and
+// the loop and every hook that calls another hook call through it. A
+// "subclass" embeds the type it extends, overrides methods, calls the
+// embedded method explicitly where Python would call super(), and passes
+// itself to Init:
 //
 //	type LoggingServer struct {
 //		server.TCPServer
@@ -25,14 +27,21 @@
 //	}
 //
 //	s := &LoggingServer{}
-//	s.Self = s // the outermost value; set before Init
-//	err := s.Init(addr, h, true)
+//	err := s.Init(s, addr, h, true) // s: the outermost value
 //
-// Constructors (NewTCPServer, threading.NewTCPServer, ...) set Self to the
-// value they build; a type that wraps a server sets Self to itself before
-// Init. The bindings implement a Go type whose methods forward the hooks a
-// Python subclass overrides into Python and otherwise call the embedded Go
-// implementation.
+// Constructors (NewTCPServer, threading.NewTCPServer, ...) pass the value
+// they build. There is no other way to set the outermost value, so it
+// cannot be forgotten: Init does not compile without it. Init rejects a nil
+// value or one whose Base() is another server (BaseServer.Init panics,
+// TCPServer.Init and the other kinds' Init return the error), and
+// ServeForever and HandleRequest return ErrNoSelf, calling no hook, on a
+// server whose Init never ran or that was copied after Init, so the loop
+// never silently runs the embedded hooks in place of an embedding type's
+// overrides. A value that forwards to a server it holds in an interface
+// field (embedding server.Server) is an outermost value too: its Base() is
+// the held server's. The bindings implement a Go type whose methods forward
+// the hooks a Python subclass overrides into Python and otherwise call the
+// embedded Go implementation.
 //
 // # Errors
 //
@@ -82,7 +91,7 @@
 //	s := &server.TCPServer{NewSocket: func(family, sotype int) (server.Socket, error) {
 //		return gopySocket(family, sotype) // any Socket implementation
 //	}}
-//	err := s.Init(addr, h, true)
+//	err := s.Init(s, addr, h, true)
 //
 // SocketFromFD and ConnFromFD wrap descriptors owned elsewhere (the
 // bindings' Python sockets, a forked child's inherited connection).
@@ -119,7 +128,9 @@
 //	Go                                CPython (Lib/socketserver.py)
 //	Server (interface)                the overridable methods of BaseServer/TCPServer
 //	BaseServer                        BaseServer
-//	BaseServer.Init                   BaseServer.__init__
+//	BaseServer.Init                   BaseServer.__init__ (its first argument: self)
+//	BaseServer.Self                   self (the most-derived instance)
+//	ErrNoSelf                         (none: a server without its outermost value)
 //	BaseServer.ServeForever           BaseServer.serve_forever
 //	BaseServer.Shutdown               BaseServer.shutdown
 //	BaseServer.ShutdownContext        (none: graceful shutdown, as net/http)

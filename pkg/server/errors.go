@@ -121,7 +121,20 @@ var (
 	ErrNotConn = errors.New("socketserver: request is not a stream connection")
 	// ErrNotDatagram is returned when a datagram request is not a *Datagram.
 	ErrNotDatagram = errors.New("socketserver: request is not a datagram")
+	// ErrNoSelf reports a server without a valid outermost value: Init
+	// (BaseServer.Init, TCPServer.Init, ...) was given nil or another
+	// server's value (Init panics, or returns it), or the server is used
+	// without Init, or was copied after Init. ServeForever and
+	// HandleRequest return it before calling any hook, so an embedding
+	// type's overrides are never silently bypassed by the embedded hooks;
+	// the base hooks that call other hooks (ProcessRequest, FinishRequest,
+	// ShutdownRequest, Close...) return it too. Errors carrying details
+	// wrap it (test with errors.Is).
+	ErrNoSelf = errors.New("socketserver: no outermost server value (pass it to Init: s.Init(s, ...))")
 )
+
+// errNoInit is ErrNoSelf for a server whose Init never ran.
+var errNoInit = fmt.Errorf("%w: Init was never called", ErrNoSelf)
 
 // OSError marks an error as Python's OSError for the purpose of B8 (an
 // OSError from GetRequest is swallowed). The bindings implement it on the

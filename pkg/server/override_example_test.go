@@ -33,15 +33,15 @@ func (s *allowList) ProcessRequest(req server.Request, addr net.Addr) error {
 }
 
 // Example_overrideWithSuper shows most-derived dispatch: the loop calls the
-// outermost type's hooks through Self.
+// outermost type's hooks, the value given to Init.
 func Example_overrideWithSuper() {
 	s := &allowList{}
-	s.Self = s // the outermost value, before Init
 	addr, _, err := server.ResolveAddress("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := s.Init(addr, handler.For[lineEcho](), true); err != nil {
+	// Init takes the outermost value first: the loop calls its hooks.
+	if err := s.Init(s, addr, handler.For[lineEcho](), true); err != nil {
 		log.Fatal(err)
 	}
 	defer s.ServerClose()

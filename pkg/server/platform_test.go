@@ -60,7 +60,7 @@ func TestPortableKinds_B7_C9_D3(t *testing.T) {
 
 	r := &server.TCPServer{AllowReuseAddress: true, AllowReusePort: true}
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := r.Init(addr, echoLine, true); err != nil {
+	if err := r.Init(r, addr, echoLine, true); err != nil {
 		t.Fatalf("reuse options: %v", err)
 	}
 	r.ServerClose()

@@ -44,24 +44,27 @@ func NewTCPServer(address string, h Handler) (*TCPServer, error) {
 		return nil, err
 	}
 	s := &TCPServer{AddressFamily: family}
-	if err := s.Init(addr, h, true); err != nil {
+	if err := s.Init(s, addr, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// Init is CPython's TCPServer.__init__: it stores address and handler,
-// creates Socket from the value's AddressFamily and SocketType, and, if
-// bindAndActivate, calls Self.ServerBind then Self.ServerActivate, calling
-// Self.ServerClose and returning the error if either fails (C6: no fd
-// leaks). Set Self before calling Init when embedding.
+// Init is CPython's TCPServer.__init__: it records self, the outermost
+// value (the constructors pass the value they build; a type that embeds a
+// server passes itself: s.Init(s, addr, h, true)), stores address and
+// handler, creates Socket from the value's AddressFamily and SocketType,
+// and, if bindAndActivate, calls self.ServerBind then self.ServerActivate,
+// calling self.ServerClose and returning the error if either fails (C6: no
+// fd leaks). A nil self, or one whose Base() is not this server, is an
+// error wrapping ErrNoSelf, returned before anything is created.
 //
 // CPython: Lib/socketserver.py:450 TCPServer.__init__
-func (s *TCPServer) Init(address net.Addr, h Handler, bindAndActivate bool) error {
-	if s.Self == nil {
-		s.Self = s
+func (s *TCPServer) Init(self Server, address net.Addr, h Handler, bindAndActivate bool) error {
+	if err := s.checkSelf(self); err != nil {
+		return err
 	}
-	s.BaseServer.Init(address, h)
+	s.BaseServer.Init(self, address, h)
 	s.initDefaults(sockSTREAM)
 	return s.initSocket(bindAndActivate)
 }
@@ -98,7 +101,7 @@ func (s *TCPServer) initSocket(bindAndActivate bool) error {
 	if !bindAndActivate {
 		return nil
 	}
-	self := s.self()
+	self := s.self
 	err = Recover(self.ServerBind)
 	if err == nil {
 		err = Recover(self.ServerActivate)
@@ -188,7 +191,11 @@ func (s *TCPServer) ShutdownRequest(req Request) error {
 	if c, ok := req.(interface{ CloseWrite() error }); ok {
 		_ = c.CloseWrite()
 	}
-	return s.self().CloseRequest(req)
+	self, err := s.outer()
+	if err != nil {
+		return err
+	}
+	return self.CloseRequest(req)
 }
 
 // CloseRequest closes the connection (C13).

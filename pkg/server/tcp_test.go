@@ -53,7 +53,7 @@ func TestTCPDefaultsAndBacklog_C1_C8(t *testing.T) {
 			return rec, err
 		}
 		addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-		if err := s.Init(addr, echoLine, true); err != nil {
+		if err := s.Init(s, addr, echoLine, true); err != nil {
 			t.Fatal(err)
 		}
 		want := q
@@ -98,7 +98,7 @@ func TestServerBindOptions_C7(t *testing.T) {
 				addr = &net.UnixAddr{Name: sockPath(t, "s"), Net: "unix"}
 			}
 			s := &server.TCPServer{AddressFamily: tc.family, AllowReuseAddress: tc.reuseAddr, AllowReusePort: tc.reusePort}
-			if err := s.Init(addr, echoLine, true); err != nil {
+			if err := s.Init(s, addr, echoLine, true); err != nil {
 				if tc.family == unix.AF_INET6 {
 					t.Skip("no IPv6 loopback on this machine:", err)
 				}
@@ -172,9 +172,8 @@ func (s *failActivate) ServerClose() error {
 func TestActivateFailureCloses_C6(t *testing.T) {
 	before := countFDs(t)
 	s := &failActivate{}
-	s.Self = s
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(addr, echoLine, true); err == nil || !s.closed {
+	if err := s.Init(s, addr, echoLine, true); err == nil || !s.closed {
 		t.Fatalf("err=%v closed=%v", err, s.closed)
 	}
 	if countFDs(t) != before {

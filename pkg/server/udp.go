@@ -35,7 +35,7 @@ func NewUDPServer(address string, h Handler) (*UDPServer, error) {
 	}
 	s := &UDPServer{}
 	s.AddressFamily = family
-	if err := s.Init(addr, h, true); err != nil {
+	if err := s.Init(s, addr, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -44,11 +44,11 @@ func NewUDPServer(address string, h Handler) (*UDPServer, error) {
 // Init is TCPServer.Init with SOCK_DGRAM as the default socket type (D3).
 //
 // CPython: Lib/socketserver.py:450 TCPServer.__init__
-func (s *UDPServer) Init(address net.Addr, h Handler, bindAndActivate bool) error {
-	if s.Self == nil {
-		s.Self = s
+func (s *UDPServer) Init(self Server, address net.Addr, h Handler, bindAndActivate bool) error {
+	if err := s.checkSelf(self); err != nil {
+		return err
 	}
-	s.BaseServer.Init(address, h)
+	s.BaseServer.Init(self, address, h)
 	s.initDefaults(sockDGRAM)
 	return s.initSocket(bindAndActivate)
 }
@@ -88,7 +88,13 @@ func (s *UDPServer) ServerActivate() error { return nil }
 // ShutdownRequest only calls Self.CloseRequest (D7).
 //
 // CPython: Lib/socketserver.py:548 UDPServer.shutdown_request
-func (s *UDPServer) ShutdownRequest(req Request) error { return s.self().CloseRequest(req) }
+func (s *UDPServer) ShutdownRequest(req Request) error {
+	self, err := s.outer()
+	if err != nil {
+		return err
+	}
+	return self.CloseRequest(req)
+}
 
 // CloseRequest does nothing; the server socket stays open (D8).
 //

@@ -103,7 +103,7 @@ func TestUDPNoListen_D6(t *testing.T) {
 		return rec, err
 	}
 	addr, _, _ := server.ResolveAddress("udp", "127.0.0.1:0")
-	if err := s.Init(addr, echoLine, true); err != nil {
+	if err := s.Init(s, addr, echoLine, true); err != nil {
 		t.Fatal(err)
 	}
 	defer s.ServerClose()

@@ -21,7 +21,7 @@ type UnixStreamServer struct {
 // CPython: Lib/socketserver.py:727 UnixStreamServer
 func NewUnixStreamServer(path string, h Handler) (*UnixStreamServer, error) {
 	s := &UnixStreamServer{}
-	if err := s.Init(&net.UnixAddr{Name: path, Net: "unix"}, h, true); err != nil {
+	if err := s.Init(s, &net.UnixAddr{Name: path, Net: "unix"}, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -30,14 +30,14 @@ func NewUnixStreamServer(path string, h Handler) (*UnixStreamServer, error) {
 // Init is TCPServer.Init with AF_UNIX as the default family.
 //
 // CPython: Lib/socketserver.py:450 TCPServer.__init__
-func (s *UnixStreamServer) Init(address net.Addr, h Handler, bindAndActivate bool) error {
-	if s.Self == nil {
-		s.Self = s
+func (s *UnixStreamServer) Init(self Server, address net.Addr, h Handler, bindAndActivate bool) error {
+	if err := s.checkSelf(self); err != nil {
+		return err
 	}
 	if s.AddressFamily == 0 {
 		s.AddressFamily = unix.AF_UNIX
 	}
-	return s.TCPServer.Init(address, h, bindAndActivate)
+	return s.TCPServer.Init(self, address, h, bindAndActivate)
 }
 
 // UnixDatagramServer is UDPServer with AddressFamily AF_UNIX (H6).
@@ -53,7 +53,7 @@ type UnixDatagramServer struct {
 // CPython: Lib/socketserver.py:730 UnixDatagramServer
 func NewUnixDatagramServer(path string, h Handler) (*UnixDatagramServer, error) {
 	s := &UnixDatagramServer{}
-	if err := s.Init(&net.UnixAddr{Name: path, Net: "unixgram"}, h, true); err != nil {
+	if err := s.Init(s, &net.UnixAddr{Name: path, Net: "unixgram"}, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -62,12 +62,12 @@ func NewUnixDatagramServer(path string, h Handler) (*UnixDatagramServer, error) 
 // Init is UDPServer.Init with AF_UNIX as the default family.
 //
 // CPython: Lib/socketserver.py:450 TCPServer.__init__
-func (s *UnixDatagramServer) Init(address net.Addr, h Handler, bindAndActivate bool) error {
-	if s.Self == nil {
-		s.Self = s
+func (s *UnixDatagramServer) Init(self Server, address net.Addr, h Handler, bindAndActivate bool) error {
+	if err := s.checkSelf(self); err != nil {
+		return err
 	}
 	if s.AddressFamily == 0 {
 		s.AddressFamily = unix.AF_UNIX
 	}
-	return s.UDPServer.Init(address, h, bindAndActivate)
+	return s.UDPServer.Init(self, address, h, bindAndActivate)
 }

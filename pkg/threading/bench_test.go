@@ -23,10 +23,9 @@ var echo5 = server.HandlerFunc(func(req server.Request, _ net.Addr, _ server.Ser
 
 func benchServer(b *testing.B, netpoll bool) string {
 	s := &threading.TCPServer{Mixin: threading.NewMixin()}
-	s.Self = s
 	s.RequestQueueSize = 1024
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(addr, echo5, true); err != nil {
+	if err := s.Init(s, addr, echo5, true); err != nil {
 		b.Fatal(err)
 	}
 	if netpoll {

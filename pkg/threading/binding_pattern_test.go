@@ -69,7 +69,6 @@ func (s *pyServer) ServerClose() error {
 // server_close's super() closes the socket and joins the workers.
 func TestBindingStyleOverrides_J1_J3(t *testing.T) {
 	s := &pyServer{TCPServer: threading.TCPServer{Mixin: threading.NewMixin()}}
-	s.Self = s
 	s.py = map[string]any{
 		"verify_request": func(req server.Request, addr net.Addr) (bool, error) {
 			s.rec("py verify_request")
@@ -95,7 +94,7 @@ func TestBindingStyleOverrides_J1_J3(t *testing.T) {
 		},
 	}
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(addr, echoLine, true); err != nil {
+	if err := s.Init(s, addr, echoLine, true); err != nil {
 		t.Fatal(err)
 	}
 	reply := make(chan string, 1)

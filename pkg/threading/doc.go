@@ -4,19 +4,19 @@
 // Mixin holds the policy; the concrete servers embed Mixin and a server
 // kind, in CPython's order (the mixin first), and define ProcessRequest and
 // ServerClose to go through the mixin, which receives the outermost server
-// (Self) for hook dispatch and the socket kind's method as super():
+// (Self()) for hook dispatch and the socket kind's method as super():
 //
 //	func (s *TCPServer) ServerClose() error {
 //		return s.Mixin.ServerClose(s.TCPServer.ServerClose) // super() first (J3)
 //	}
 //
-// A user type extends a threading server by embedding it and setting Self:
+// A user type extends a threading server by embedding it and passing itself,
+// the outermost value, to Init:
 //
 //	type MyServer struct{ threading.TCPServer }
 //
 //	s := &MyServer{TCPServer: threading.TCPServer{Mixin: threading.NewMixin()}}
-//	s.Self = s
-//	err := s.Init(addr, h, true)
+//	err := s.Init(s, addr, h, true)
 //
 // Symbols:
 //

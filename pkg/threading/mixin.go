@@ -61,6 +61,9 @@ func NewMixin() Mixin { return Mixin{BlockOnClose: true} }
 //
 // CPython: Lib/socketserver.py:703 ThreadingMixIn.process_request
 func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddress net.Addr) error {
+	if srv == nil {
+		return server.ErrNoSelf // a server whose Init never ran
+	}
 	var w *worker
 	m.mu.Lock()
 	if m.BlockOnClose && m.threads == nil {

@@ -23,9 +23,8 @@ func NewTCPServer(address string, h server.Handler) (*TCPServer, error) {
 		return nil, err
 	}
 	s := &TCPServer{Mixin: NewMixin()}
-	s.Self = s
 	s.AddressFamily = family
-	if err := s.Init(addr, h, true); err != nil {
+	if err := s.Init(s, addr, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -35,7 +34,7 @@ func NewTCPServer(address string, h server.Handler) (*TCPServer, error) {
 //
 // CPython: Lib/socketserver.py:703 ThreadingMixIn.process_request
 func (s *TCPServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	return s.Mixin.ProcessRequest(s.Self, req, addr)
+	return s.Mixin.ProcessRequest(s.Self(), req, addr)
 }
 
 // ServerClose is Mixin.ServerClose with TCPServer.ServerClose as super.
@@ -60,9 +59,8 @@ func NewUDPServer(address string, h server.Handler) (*UDPServer, error) {
 		return nil, err
 	}
 	s := &UDPServer{Mixin: NewMixin()}
-	s.Self = s
 	s.AddressFamily = family
-	if err := s.Init(addr, h, true); err != nil {
+	if err := s.Init(s, addr, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -72,7 +70,7 @@ func NewUDPServer(address string, h server.Handler) (*UDPServer, error) {
 //
 // CPython: Lib/socketserver.py:703 ThreadingMixIn.process_request
 func (s *UDPServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	return s.Mixin.ProcessRequest(s.Self, req, addr)
+	return s.Mixin.ProcessRequest(s.Self(), req, addr)
 }
 
 // ServerClose is Mixin.ServerClose with UDPServer's as super.

@@ -25,8 +25,7 @@ type UnixStreamServer struct {
 // CPython: Lib/socketserver.py:733 ThreadingUnixStreamServer
 func NewUnixStreamServer(path string, h server.Handler) (*UnixStreamServer, error) {
 	s := &UnixStreamServer{Mixin: NewMixin()}
-	s.Self = s
-	if err := s.Init(&net.UnixAddr{Name: path, Net: "unix"}, h, true); err != nil {
+	if err := s.Init(s, &net.UnixAddr{Name: path, Net: "unix"}, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -36,7 +35,7 @@ func NewUnixStreamServer(path string, h server.Handler) (*UnixStreamServer, erro
 //
 // CPython: Lib/socketserver.py:703 ThreadingMixIn.process_request
 func (s *UnixStreamServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	return s.Mixin.ProcessRequest(s.Self, req, addr)
+	return s.Mixin.ProcessRequest(s.Self(), req, addr)
 }
 
 // ServerClose is Mixin.ServerClose with UnixStreamServer's as super.
@@ -60,8 +59,7 @@ type UnixDatagramServer struct {
 // CPython: Lib/socketserver.py:735 ThreadingUnixDatagramServer
 func NewUnixDatagramServer(path string, h server.Handler) (*UnixDatagramServer, error) {
 	s := &UnixDatagramServer{Mixin: NewMixin()}
-	s.Self = s
-	if err := s.Init(&net.UnixAddr{Name: path, Net: "unixgram"}, h, true); err != nil {
+	if err := s.Init(s, &net.UnixAddr{Name: path, Net: "unixgram"}, h, true); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -71,7 +69,7 @@ func NewUnixDatagramServer(path string, h server.Handler) (*UnixDatagramServer, 
 //
 // CPython: Lib/socketserver.py:703 ThreadingMixIn.process_request
 func (s *UnixDatagramServer) ProcessRequest(req server.Request, addr net.Addr) error {
-	return s.Mixin.ProcessRequest(s.Self, req, addr)
+	return s.Mixin.ProcessRequest(s.Self(), req, addr)
 }
 
 // ServerClose is Mixin.ServerClose with UnixDatagramServer's as super.

@@ -279,9 +279,8 @@ func (s *counted) FinishRequest(req server.Request, addr net.Addr) error {
 
 func TestOverrideFromWorker_J1(t *testing.T) {
 	s := &counted{TCPServer: threading.TCPServer{Mixin: threading.NewMixin()}}
-	s.Self = s
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(addr, echoLine, true); err != nil {
+	if err := s.Init(s, addr, echoLine, true); err != nil {
 		t.Fatal(err)
 	}
 	serve(t, s)
@@ -399,10 +398,9 @@ func TestIdleConnectionsUseNoThreads(t *testing.T) {
 	// J5: a larger backlog set on the instance before Init, so the burst of
 	// connects does not overflow CPython's default of 5.
 	s := &threading.TCPServer{Mixin: threading.NewMixin()}
-	s.Self = s
 	s.RequestQueueSize = 1024
 	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	err := s.Init(addr, server.HandlerFunc(func(req server.Request, _ net.Addr, _ server.Server) error {
+	err := s.Init(s, addr, server.HandlerFunc(func(req server.Request, _ net.Addr, _ server.Server) error {
 		reading.Done()
 		_, err := io.ReadAll(req.(server.Conn)) // idle until the client closes
 		return err

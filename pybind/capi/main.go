@@ -163,8 +163,7 @@ func newServer(py C.gss_obj, fd C.int, overrides C.ulonglong, getMode, maxPacket
 	s.getMode, s.maxPacket, s.sock = int(getMode), int(maxPacket), sock
 	s.family, s.sotype, s.proto = int(family), int(sotype), int(proto)
 	s.sockTimeout = server.None
-	s.Init(nil, nil)
-	s.Self = s
+	s.Init(s, nil, nil)
 	s.CheckSignals = checkSignals
 	s.WaitReadable = s.waitFn
 	return s
