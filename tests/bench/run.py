@@ -96,6 +96,11 @@ SEQUENTIAL = "sequential"
 #: max_packet_size, this many calls per implementation in one process.
 HANDLE_REQUEST_SIZES = (16 << 20, 8192)
 HANDLE_REQUEST_CALLS = 2000
+#: With at least a second per measurement, the calls are made in this many
+#: rounds taken in mirrored order (A B C, C B A, A B C, ...): each round is
+#: a few hundredths of a second, so a burst of the machine's background
+#: load weighs on every implementation alike.
+HANDLE_REQUEST_ROUNDS = 8
 #: The limit of each step of a handle_request_loop.py process.
 HANDLE_REQUEST_TIMEOUT = 60.0
 
@@ -760,17 +765,18 @@ def measure_handle_request(run: Run, group: list[LoopSpec]) -> None:
     """Repeated handle_request() on a UDPServer, one process per implementation.
 
     The processes of one max_packet_size start at once; with at least a
-    second per measurement the calls are made in two halves taken in
-    mirrored order (A B C, then C B A), as in measure_group. Memory is read
-    by each process itself, before its first call and after each half.
+    second per measurement the calls are made in HANDLE_REQUEST_ROUNDS
+    rounds taken in mirrored order (A B C, C B A, ...), as the halves of
+    measure_group. Memory is read by each process itself, before its first
+    call and after each round.
     """
-    halves = 2 if run.opts.secs >= 1.0 and len(group) > 1 else 1
-    calls = HANDLE_REQUEST_CALLS // halves
+    rounds = HANDLE_REQUEST_ROUNDS if run.opts.secs >= 1.0 and len(group) > 1 else 1
+    calls = HANDLE_REQUEST_CALLS // rounds
     if len(group) > 1:
         names = ", ".join(spec.name for spec in group)
         run.progress(
             f"starting together: {names}, max_packet_size {packet_label(group[0].packet)}"
-            + (" (mirrored halves)" if halves > 1 else "")
+            + (f" ({rounds} mirrored rounds)" if rounds > 1 else "")
         )
     ready: dict[LoopSpec, dict[str, Any]] = {}
     parts: dict[LoopSpec, list[dict[str, Any]]] = {spec: [] for spec in group}
@@ -785,8 +791,8 @@ def measure_handle_request(run: Run, group: list[LoopSpec]) -> None:
                 ready[spec] = proc.wait_ready(START_TIMEOUT)
             except (RuntimeError, ValueError) as exc:
                 errors[spec] = str(exc)
-        for half in range(halves):
-            for spec in group if half % 2 == 0 else reversed(group):
+        for turn in range(rounds):
+            for spec in group if turn % 2 == 0 else reversed(group):
                 if spec in errors:
                     continue
                 try:
@@ -822,7 +828,7 @@ def record_handle_request(
         calls=calls,
         seconds=seconds,
         us_per_call=seconds / calls * 1e6 if calls else None,
-        halves=[round(p["seconds"], 4) for p in parts] if len(parts) > 1 else [],
+        rounds=[round(p["seconds"], 4) for p in parts] if len(parts) > 1 else [],
         rss_before_kib=ready["rss_kib"],
         rss_after_kib=last["rss_kib"],
         rss_growth_kib=last["rss_kib"] - ready["rss_kib"],
@@ -956,8 +962,12 @@ def print_tables(run: Run) -> None:
 
 
 def print_handle_request(run: Run) -> None:
-    halves = {len(r.get("halves") or [1]) for r in run.handle_request if "error" not in r}
-    how = "two halves taken in mirrored order" if halves == {2} else "one pass"
+    rounds = max((len(r.get("rounds") or [1]) for r in run.handle_request), default=1)
+    how = (
+        f"{rounds} rounds taken in mirrored order (A B C, C B A, ...)"
+        if rounds > 1
+        else "one pass"
+    )
     print()
     print(
         f"Repeated handle_request(): a UDPServer, {HANDLE_REQUEST_CALLS:,} x (the client sends "
