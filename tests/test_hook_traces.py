@@ -23,6 +23,7 @@ import json
 import os
 import socket
 import threading
+import time
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,7 @@ from support import SERVER_HOOKS, Raise, Return, Tracer, fork_guard, traced_clas
 
 ADDR = ("127.0.0.1", 0)
 SCENARIOS_JSON = Path(__file__).resolve().parent / "scenarios.json"
-
-HANDLED = "finish_request(setup handle finish)"
-SHUTDOWN = "shutdown_request(close_request)"
+REPORT = "Exception occurred during processing of request from"
 
 
 def exception_class(name: str) -> type[BaseException]:
@@ -45,13 +44,28 @@ def exception_class(name: str) -> type[BaseException]:
     return cls
 
 
-def behaviour(spec: Any) -> Any:
-    """A scenario behaviour ({"raise": ..., "args": [...]} or {"return": ...}) for traced_class."""
+def behaviour(spec: Any, base: type, hook: str) -> Any:
+    """A scenario behaviour for traced_class: Raise, Return, or (with "super") a callable.
+
+    {"raise": ..., "args": [...]} raises, {"return": ...} returns; with
+    "super": true, *base*'s *hook* runs first.
+    """
     if spec is None or spec == "echo":
         return None
     if "raise" in spec:
-        return Raise(exception_class(spec["raise"])(*spec.get("args", [])))
-    return Return(spec["return"])
+        outcome: Any = Raise(exception_class(spec["raise"])(*spec.get("args", [])))
+    else:
+        outcome = Return(spec["return"])
+    if not spec.get("super"):
+        return outcome
+
+    def after_super(self: Any, *args: Any) -> Any:
+        getattr(base, hook)(self, *args)
+        if isinstance(outcome, Raise):
+            raise outcome.exc
+        return outcome.value
+
+    return after_super
 
 
 @dataclass
@@ -62,17 +76,31 @@ class Scenario:
     server: str
     features: list[str]
     expected: dict[str, str]
+    note: str = ""
     handle: Any = None
+    handler_hooks: dict[str, Any] | None = None
     hooks: dict[str, Any] | None = None
+    attrs: dict[str, Any] | None = None
+    construct: str = "server_bind server_activate"
+    construct_raises: str | None = None
     client: str = "line"
     drive: str = "handle_request"
     raises: str | None = None
     reply: str | None = None
+    reply_size: int | None = None
     exit_code: int | None = None
     left_open: bool = False
     stderr_report: bool = False
-    note: str = ""
+    collapse: list[str] | None = None
+    differs_311: dict[str, str] | None = None
     go_skip: str = ""
+
+    def marks(self) -> list[pytest.MarkDecorator]:
+        marks = [pytest.mark.features(*self.features)]
+        if self.differs_311 is not None:
+            raises = exception_class(self.differs_311["raises"])
+            marks.append(pytest.mark.differs_311(self.differs_311["reason"], raises=raises))
+        return marks
 
 
 def load_scenarios() -> dict[str, Scenario]:
@@ -87,12 +115,130 @@ def load_scenarios() -> dict[str, Scenario]:
 SCENARIOS = load_scenarios()
 
 
+class Run:
+    """The parts of one scenario run: its server, client and tracer."""
+
+    def __init__(self, ss: types.ModuleType, sc: Scenario, tracer: Tracer, sockdir: Path) -> None:
+        self.sc = sc
+        self.tracer = tracer
+        self.sockdir = sockdir
+        base = getattr(ss, sc.server)
+        self.stream = base.socket_type == socket.SOCK_STREAM
+        self.unix = base.address_family == socket.AF_UNIX
+        self.family = socket.AF_UNIX if self.unix else socket.AF_INET
+        self.forking = hasattr(base, "collect_children")
+
+        def echo(handler: Any) -> None:
+            handler.wfile.write(handler.rfile.readline())
+
+        handler_base = ss.StreamRequestHandler if self.stream else ss.DatagramRequestHandler
+        handler_behave = {
+            h: behaviour(b, handler_base, h) for h, b in (sc.handler_hooks or {}).items()
+        }
+        handler_behave["handle"] = behaviour(sc.handle, handler_base, "handle") or echo
+        self.handler_cls = traced_class(
+            handler_base,
+            support.HANDLER_HOOKS,
+            tracer,
+            handler_behave,
+            {"timeout": support.TIMEOUT} if self.stream else None,
+        )
+        hooks = {hook: behaviour(spec, base, hook) for hook, spec in (sc.hooks or {}).items()}
+        self.server_cls = traced_class(base, SERVER_HOOKS, tracer, hooks)
+        self.address = str(sockdir / "s.sock") if self.unix else ADDR
+        self.line = f"request for {sc.name}\n".encode()
+        self.client: socket.socket | None = None
+
+    def send(self, server: Any) -> None:
+        if self.stream:
+            self.client = support.connect(server.server_address, self.family)
+            self.client.sendall(self.line)
+        else:
+            bind = str(self.sockdir / "c.sock") if self.unix else None
+            self.client = support.datagram_client(self.family, bind)
+            self.client.sendto(self.line, server.server_address)
+
+    def check_reply(self) -> None:
+        if self.client is None or self.sc.reply in (None, "unread"):
+            return
+        reply = support.recv_all(self.client) if self.stream else self.client.recv(65536)
+        want = self.line if self.sc.reply == "line" else b""
+        if self.sc.reply_size is not None:
+            want = want[: self.sc.reply_size]
+        assert reply == want
+
+    def wait_child(self, server: Any) -> None:
+        """Wait for the one forked child; check its exit status and collect its events."""
+        (pid,) = server.active_children
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == self.sc.exit_code
+        self.tracer.collect_child_events()
+
+    def drive(self, server: Any) -> None:
+        sc = self.sc
+        if sc.drive == "handle_request":
+            if sc.raises is None:
+                assert server.handle_request() is None
+            else:
+                with pytest.raises(exception_class(sc.raises)) as info:
+                    server.handle_request()
+                assert type(info.value).__name__ == sc.raises
+            self.check_reply()
+            if sc.exit_code is not None:
+                self.wait_child(server)
+        elif sc.drive == "serve_forever":
+            self.serve_forever(server)
+        elif sc.drive == "shutdown_then_serve":
+            helper = support.start_thread(server.shutdown, name="shutdown")
+            time.sleep(0.05)  # shutdown() has set the flag and waits
+            assert server.serve_forever(0.01) is None
+            helper.join(support.TIMEOUT)
+            assert not helper.is_alive(), "shutdown() did not return"
+        elif sc.drive == "exit":
+            with server as entered:
+                assert entered is server
+        else:
+            assert sc.drive == "none", sc.drive
+
+    def serve_forever(self, server: Any) -> None:
+        """serve_forever(0.01) in the "serve" thread until the request is done and idle."""
+        result: dict[str, Any] = {}
+
+        pid = os.getpid()
+
+        def serve() -> None:
+            try:
+                result["value"] = server.serve_forever(0.01)
+            except BaseException as exc:
+                result["error"] = exc
+            finally:
+                if os.getpid() != pid:  # a forked child must never get here
+                    os._exit(99)
+
+        thread = threading.Thread(target=serve, name="serve", daemon=True)
+        thread.start()
+        try:
+            self.check_reply()
+            if self.forking:
+                support.wait_until(
+                    lambda: server.active_children == set(), "service_actions to reap the child"
+                )
+                self.tracer.collect_child_events()
+            support.wait_until(
+                lambda: self.tracer.names("serve").count("service_actions") >= 2,
+                "an idle iteration",
+            )
+        finally:
+            if os.getpid() == pid:
+                support.call_with_timeout(server.shutdown)
+                thread.join(support.TIMEOUT)
+        assert not thread.is_alive(), "serve_forever() did not return after shutdown()"
+        assert result == {"value": None}
+
+
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(name, marks=pytest.mark.features(*sc.features))
-        for name, sc in SCENARIOS.items()
-    ],
+    [pytest.param(name, marks=sc.marks()) for name, sc in SCENARIOS.items()],
 )
 def test_hook_trace(
     ss: types.ModuleType,
@@ -103,67 +249,31 @@ def test_hook_trace(
     name: str,
 ) -> None:
     sc = SCENARIOS[name]
-    assert sc.drive == "handle_request", sc.drive
-    base = getattr(ss, sc.server)
-    stream = base.socket_type == socket.SOCK_STREAM
-    unix = base.address_family == socket.AF_UNIX
-    family = socket.AF_UNIX if unix else socket.AF_INET
-
-    def echo(handler: Any) -> None:
-        handler.wfile.write(handler.rfile.readline())
-
-    handler_base = ss.StreamRequestHandler if stream else ss.DatagramRequestHandler
-    handler_cls = traced_class(
-        handler_base,
-        support.HANDLER_HOOKS,
-        tracer,
-        {"handle": behaviour(sc.handle) or echo},
-        {"timeout": support.TIMEOUT} if stream else None,
-    )
-    hooks = {hook: behaviour(spec) for hook, spec in (sc.hooks or {}).items()}
-    server_cls = traced_class(base, SERVER_HOOKS, tracer, hooks)
+    run = Run(ss, sc, tracer, sockdir)
     monkeypatch.setattr(
         threading, "excepthook", lambda args: tracer.note(f"excepthook:{args.exc_type.__name__}")
     )
+    if sc.construct_raises is not None:
+        with pytest.raises(exception_class(sc.construct_raises)) as info:
+            run.server_cls(run.address, run.handler_cls)
+        assert type(info.value).__name__ == sc.construct_raises
+        assert {lane: tracer.render(lane) for lane in ("main",)} == sc.expected
+        return
 
-    server = server_cls(str(sockdir / "s.sock") if unix else ADDR, handler_cls)
-    client: socket.socket | None = None
+    server = run.server_cls(run.address, run.handler_cls)
     try:
-        assert tracer.render() == "server_bind server_activate"
+        assert tracer.render() == sc.construct
         tracer.events.clear()
-        with_client = sc.client == "line"
-        server.timeout = support.TIMEOUT if with_client else 0.001
-        line = f"request for {name}\n".encode()
-        if with_client and stream:
-            client = support.connect(server.server_address, family)
-            client.sendall(line)
-        elif with_client:
-            client = support.datagram_client(family, str(sockdir / "c.sock") if unix else None)
-            client.sendto(line, server.server_address)
-
+        server.timeout = support.TIMEOUT if sc.client == "line" else 0.001
+        for attr, value in (sc.attrs or {}).items():
+            setattr(server, attr, value)
+        if sc.client == "line":
+            run.send(server)
         with fork_guard():
-            if sc.raises is None:
-                assert server.handle_request() is None
-            else:
-                with pytest.raises(exception_class(sc.raises)) as info:
-                    server.handle_request()
-                assert type(info.value).__name__ == sc.raises
-
-            if client is not None and sc.reply != "unread":
-                if stream:
-                    reply = support.recv_all(client)
-                else:
-                    reply = client.recv(1024)
-                assert reply == (line if sc.reply == "line" else b"")
-
-            if sc.exit_code is not None:
-                (pid,) = server.active_children
-                _, status = os.waitpid(pid, 0)
-                assert os.waitstatus_to_exitcode(status) == sc.exit_code
-                tracer.collect_child_events()
+            run.drive(server)
     finally:
-        if client is not None:
-            client.close()
+        if run.client is not None:
+            run.client.close()
         server.server_close()
         left_open = [
             r for r in tracer.requests if isinstance(r, socket.socket) and r.fileno() >= 0
@@ -172,70 +282,7 @@ def test_hook_trace(
             request.close()
 
     assert bool(left_open) == sc.left_open
-    lanes = {lane for lane, *_ in tracer.events}
-    assert {lane: tracer.render(lane) for lane in sorted(lanes)} == sc.expected
-    err = capfd.readouterr().err
-    assert ("Exception occurred during processing of request from" in err) == sc.stderr_report
-
-
-@pytest.mark.features("B1", "B4", "B6", "E7", "J1")
-@pytest.mark.parametrize("server_class", ["TCPServer", "ForkingTCPServer"])
-def test_serve_forever_trace(
-    ss: types.ModuleType, tracer: Tracer, harness: support.Harness, server_class: str
-) -> None:
-    handler_cls = traced_class(
-        ss.StreamRequestHandler,
-        support.HANDLER_HOOKS,
-        tracer,
-        {"handle": lambda h: h.wfile.write(h.rfile.readline())},
-        {"timeout": support.TIMEOUT},
-    )
-    server = harness.add(
-        traced_class(getattr(ss, server_class), SERVER_HOOKS, tracer)(ADDR, handler_cls)
-    )
-    server.timeout = 0.001  # serve_forever ignores it: no handle_timeout (B1)
-    forking = server_class.startswith("Forking")
-    with fork_guard(), support.connect(server.server_address) as client:
-        # The request is queued before the loop starts, so the first poll
-        # finds it ready.
-        client.sendall(b"queued\n")
-        harness.serve(server)
-        assert support.recv_all(client) == b"queued\n"
-        if forking:
-            support.wait_until(
-                lambda: server.active_children == set(), "service_actions to reap the child"
-            )
-        else:
-            support.wait_until(
-                lambda: tracer.names("serve").count("service_actions") >= 2,
-                "an idle iteration",
-            )
-        harness.stop(server)
-    if forking:
-        process = "process_request(close_request)"
-        actions = "service_actions(collect_children)+"
-    else:
-        process = f"process_request({HANDLED} {SHUTDOWN})"
-        actions = "service_actions+"
-    rendered = tracer.render("serve", collapse=("service_actions",))
-    assert rendered == f"serve_forever(get_request verify_request {process} {actions})"
-
-
-@pytest.mark.features("C6", "E9", "G6")
-@pytest.mark.parametrize(
-    ("server_class", "close"),
-    [
-        ("TCPServer", "server_close"),
-        ("UDPServer", "server_close"),
-        ("ThreadingTCPServer", "server_close"),
-        ("ForkingTCPServer", "server_close(collect_children)"),
-    ],
-)
-def test_construction_and_close_trace(
-    ss: types.ModuleType, tracer: Tracer, server_class: str, close: str
-) -> None:
-    server = traced_class(getattr(ss, server_class), SERVER_HOOKS, tracer)(
-        ADDR, ss.BaseRequestHandler
-    )
-    server.server_close()
-    assert tracer.render() == f"server_bind server_activate {close}"
+    collapse = tuple(sc.collapse or ())
+    lanes = sorted({lane for lane, *_ in tracer.events})
+    assert {lane: tracer.render(lane, collapse) for lane in lanes} == sc.expected
+    assert (REPORT in capfd.readouterr().err) == sc.stderr_report
