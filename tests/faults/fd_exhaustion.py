@@ -98,7 +98,7 @@ def clients(host: str, port: str) -> None:
     lock = threading.Lock()
 
     def one(n: int) -> None:
-        reply = _load.exchange((host, int(port)), b"%d\n" % n, timeout=8)
+        reply = _load.exchange((host, int(port)), b"%d\n" % n, timeout=3)
         with lock:
             results.append(reply == f"echo {n}\n")
 
