@@ -173,7 +173,8 @@ func (m *Mixin) ServiceActions() error { m.CollectChildren(false); return nil }
 
 // ProcessRequest forks a child for the request (E8). In the parent it
 // records the pid and closes the parent's copy of the request with
-// srv.CloseRequest (a no-op for datagrams). A fork error is returned (and so
+// srv.CloseRequest (a no-op for datagrams). A fork error, or a panic in the
+// fork primitive (a *server.PanicError, Hook "Fork"), is returned (and so
 // reaches HandleError).
 //
 // CPython: Lib/socketserver.py:615 ForkingMixIn.process_request
@@ -185,7 +186,11 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 	if fork == nil {
 		fork = ReExec
 	}
-	pid, err := fork(srv, req, clientAddress)
+	var pid int
+	err := server.Recover("Fork", func() (err error) {
+		pid, err = fork(srv, req, clientAddress)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -202,19 +207,21 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 // primitives whose child runs Go: it runs FinishRequest (status 0 on
 // success); an Exception (or panic) goes to HandleError and leaves status 1;
 // a BaseException is swallowed with status 1; ShutdownRequest always runs
-// last. It returns the exit status; the caller exits with it and never
+// last. An error or panic in HandleError or ShutdownRequest changes nothing:
+// CPython's child leaves through os._exit(status) in a finally clause, which
+// discards it. No panic escapes. It returns the exit status; the caller exits with it and never
 // returns to the serve loop.
 //
 // CPython: Lib/socketserver.py:615 ForkingMixIn.process_request (the child branch)
 func ChildProcess(srv server.Server, req server.Request, clientAddress net.Addr) int {
 	status := 1
-	err := server.Recover(func() error { return srv.FinishRequest(req, clientAddress) })
+	err := server.Recover("FinishRequest", func() error { return srv.FinishRequest(req, clientAddress) })
 	if err == nil {
 		status = 0
 	} else if !server.IsBaseException(err) {
-		server.Recover(func() error { return srv.HandleError(req, clientAddress, err) })
+		server.Recover("HandleError", func() error { return srv.HandleError(req, clientAddress, err) })
 	}
-	server.Recover(func() error { return srv.ShutdownRequest(req) })
+	server.Recover("ShutdownRequest", func() error { return srv.ShutdownRequest(req) })
 	return status
 }
 

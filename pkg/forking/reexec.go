@@ -67,15 +67,25 @@ func RegisterServer(name string, newServer func() server.Server) {
 }
 
 // childServer returns the registered server for name, prepared for a
-// request, or nil.
-func childServer(name string, addr net.Addr, h server.Handler) server.Server {
+// request, or nil. A factory that panics, returns nil or returns a value
+// Init rejects (ErrNoSelf) is an error: the child exits with status 1.
+func childServer(name string, addr net.Addr, h server.Handler) (srv server.Server, err error) {
 	f, ok := servers.Load(name)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	srv := f.(func() server.Server)()
-	srv.Base().Init(srv, addr, h)
-	return srv
+	err = server.Recover("RegisterServer", func() error {
+		srv = f.(func() server.Server)()
+		if srv == nil {
+			return fmt.Errorf("the server factory registered for %q returned nil", name)
+		}
+		srv.Base().Init(srv, addr, h)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return srv, nil
 }
 
 type childSpec struct {
@@ -228,7 +238,11 @@ func runChild(raw string) int {
 	h := v.(server.Handler)
 	serverAddr := parseAddr(spec.ServerNetwork, spec.ServerAddress)
 	clientAddr := parseAddr(spec.ClientNetwork, spec.ClientAddress)
-	custom := childServer(spec.Name, serverAddr, h)
+	custom, err := childServer(spec.Name, serverAddr, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "forking child:", err)
+		return 1
+	}
 	if spec.Datagram {
 		sock := server.SocketFromFD(childFD, spec.Family, spec.SockType)
 		if custom != nil {

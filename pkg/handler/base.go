@@ -57,9 +57,10 @@ func (h *BaseRequestHandler) Finish() error { return nil }
 // stores request, address and server in h.Base(), calls h.Setup() (if that
 // fails, Finish is not called and the error is returned), then h.Handle()
 // and always h.Finish() afterwards. A panic in Handle is recovered as a
-// *server.PanicError. Handle's error is returned after Finish, unless
-// Finish itself fails, whose error then wins (as a Python exception raised
-// in a finally clause does).
+// *server.PanicError (Hook "Handle"); one in Setup or Finish reaches the
+// server's FinishRequest, which recovers it too. Handle's error is returned
+// after Finish, unless Finish itself fails, whose error then wins (as a
+// Python exception raised in a finally clause does).
 //
 // CPython: Lib/socketserver.py:760 BaseRequestHandler.__init__
 func Run(h RequestHandler, req server.Request, clientAddress net.Addr, srv server.Server) error {
@@ -70,7 +71,7 @@ func Run(h RequestHandler, req server.Request, clientAddress net.Addr, srv serve
 	if err := h.Setup(); err != nil {
 		return err
 	}
-	herr := server.Recover(h.Handle)
+	herr := server.Recover("Handle", h.Handle)
 	if ferr := h.Finish(); ferr != nil {
 		return ferr
 	}

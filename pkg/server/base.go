@@ -240,7 +240,8 @@ func (s *BaseServer) VerifyRequest(req Request, clientAddress net.Addr) (bool, e
 
 // ProcessRequest calls FinishRequest then ShutdownRequest, without a
 // "finally": a failing handler reaches ShutdownRequest through the error
-// path of the loop (B11).
+// path of the loop (B11). A panic in either is returned as a *PanicError
+// naming it.
 //
 // CPython: Lib/socketserver.py:343 BaseServer.process_request
 func (s *BaseServer) ProcessRequest(req Request, clientAddress net.Addr) error {
@@ -248,14 +249,14 @@ func (s *BaseServer) ProcessRequest(req Request, clientAddress net.Addr) error {
 	if err != nil {
 		return err
 	}
-	if err := self.FinishRequest(req, clientAddress); err != nil {
+	if err := Recover("FinishRequest", func() error { return self.FinishRequest(req, clientAddress) }); err != nil {
 		return err
 	}
-	return self.ShutdownRequest(req)
+	return Recover("ShutdownRequest", func() error { return self.ShutdownRequest(req) })
 }
 
 // FinishRequest runs RequestHandler for the request (B13). A panic in the
-// handler is recovered as a *PanicError.
+// handler is recovered as a *PanicError (Hook "ServeRequest").
 //
 // CPython: Lib/socketserver.py:360 BaseServer.finish_request
 func (s *BaseServer) FinishRequest(req Request, clientAddress net.Addr) error {
@@ -267,7 +268,7 @@ func (s *BaseServer) FinishRequest(req Request, clientAddress net.Addr) error {
 	if h == nil {
 		return fmt.Errorf("socketserver: no RequestHandler")
 	}
-	return Recover(func() error { return h.ServeRequest(req, clientAddress, self) })
+	return Recover("ServeRequest", func() error { return h.ServeRequest(req, clientAddress, self) })
 }
 
 // ShutdownRequest calls CloseRequest (B14).
@@ -336,7 +337,8 @@ func FormatError(err error) string {
 	return b.String()
 }
 
-// Close calls Self.ServerClose, as CPython's __exit__ does (B17).
+// Close calls Self.ServerClose, as CPython's __exit__ does (B17); a panic
+// in it is returned as a *PanicError.
 //
 // CPython: Lib/socketserver.py:388 BaseServer.__exit__
 func (s *BaseServer) Close() error {
@@ -344,7 +346,7 @@ func (s *BaseServer) Close() error {
 	if err != nil {
 		return err
 	}
-	return self.ServerClose()
+	return Recover("ServerClose", func() error { return self.ServerClose() })
 }
 
 // wait waits for fd to be readable.
@@ -381,11 +383,14 @@ func socketFD(sock Socket) (fd int) {
 // a shutdown requested during the wait ends the loop before serving
 // (bpo-35017); otherwise a ready request is handled; ServiceActions runs on
 // every iteration. The returned error is a BaseException (or an error from a
-// hook outside the Exception path) that propagated out of the loop. On any
-// exit the shutdown flag is reset and Shutdown is released.
+// hook outside the Exception path) that propagated out of the loop, or a
+// *PanicError from a hook outside ProcessRequest (see PanicError), or
+// ErrNoSelf, returned before any hook runs, for a server without a valid
+// outermost value. On any exit the shutdown flag is reset and Shutdown is
+// released.
 //
 // CPython: Lib/socketserver.py:218 BaseServer.serve_forever
-func (s *BaseServer) ServeForever(pollInterval Timeout) error {
+func (s *BaseServer) ServeForever(pollInterval Timeout) (err error) {
 	self, err := s.outerChecked()
 	if err != nil {
 		return err
@@ -401,8 +406,17 @@ func (s *BaseServer) ServeForever(pollInterval Timeout) error {
 		s.mu.Unlock()
 		s.isShutDown.fire()
 	}()
+	// hook is the hook being called, for a panic's PanicError (one
+	// deferred recover for the whole loop; handleRequestNoblock has its own).
+	hook := "Fileno"
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError(hook, v)
+		}
+	}()
 	fd := self.Fileno()
 	for !s.shutdownRequest.Load() {
+		hook = "WaitReadable"
 		ready, err := s.wait(self, fd, pollInterval)
 		if err != nil {
 			return err
@@ -415,6 +429,7 @@ func (s *BaseServer) ServeForever(pollInterval Timeout) error {
 				return err
 			}
 		}
+		hook = "ServiceActions"
 		if err := self.ServiceActions(); err != nil {
 			return err
 		}
@@ -458,7 +473,7 @@ func (s *BaseServer) ShutdownContext(ctx context.Context) error {
 		}
 	}
 	if d, ok := s.self.(Drainer); ok {
-		return d.Drain(ctx)
+		return Recover("Drain", func() error { return d.Drain(ctx) })
 	}
 	return ctx.Err()
 }
@@ -467,17 +482,28 @@ func (s *BaseServer) ShutdownContext(ctx context.Context) error {
 // socket's timeout, or Timeout when that is None, or the smaller of both.
 // With no timeout it waits indefinitely. A wait that ends early (EINTR) is
 // resumed for the remaining time; once the remaining time is strictly
-// negative it returns Self.HandleTimeout()'s result.
+// negative it returns Self.HandleTimeout()'s result. A panic in a hook
+// outside ProcessRequest is returned as a *PanicError (see PanicError), and
+// a server without a valid outermost value returns ErrNoSelf before any
+// hook runs.
 //
 // CPython: Lib/socketserver.py:276 BaseServer.handle_request
-func (s *BaseServer) HandleRequest() error {
+func (s *BaseServer) HandleRequest() (err error) {
 	self, err := s.outerChecked()
 	if err != nil {
 		return err
 	}
+	hook := "ServerSocket"
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError(hook, v)
+		}
+	}()
 	timeout := None
-	if h, ok := self.(SocketHolder); ok && h.ServerSocket() != nil {
-		timeout = h.ServerSocket().Timeout()
+	if h, ok := self.(SocketHolder); ok {
+		if sock := h.ServerSocket(); sock != nil {
+			timeout = sock.Timeout()
+		}
 	}
 	if timeout.IsNone() {
 		timeout = s.Timeout
@@ -488,8 +514,10 @@ func (s *BaseServer) HandleRequest() error {
 	if d, ok := timeout.Duration(); ok {
 		deadline = time.Now().Add(d)
 	}
+	hook = "Fileno"
 	fd := self.Fileno()
 	for {
+		hook = "WaitReadable"
 		ready, err := s.wait(self, fd, timeout)
 		if err != nil {
 			return err
@@ -500,6 +528,7 @@ func (s *BaseServer) HandleRequest() error {
 		if !timeout.IsNone() {
 			rem := time.Until(deadline)
 			if rem < 0 {
+				hook = "HandleTimeout"
 				return self.HandleTimeout()
 			}
 			timeout = After(rem)
@@ -507,36 +536,50 @@ func (s *BaseServer) HandleRequest() error {
 	}
 }
 
-// handleRequestNoblock is CPython's _handle_request_noblock (B8).
+// handleRequestNoblock is CPython's _handle_request_noblock (B8). A panic
+// in ProcessRequest takes the Exception path (HandleError, then
+// ShutdownRequest); a panic in any other hook is returned as a *PanicError,
+// as the exception would propagate (a panic in GetRequest is not an ignored
+// OSError, whatever its value).
 //
 // CPython: Lib/socketserver.py:305 BaseServer._handle_request_noblock
-func (s *BaseServer) handleRequestNoblock(self Server) error {
-	req, addr, err := self.GetRequest()
-	if err != nil {
-		if IsOSError(err) {
+func (s *BaseServer) handleRequestNoblock(self Server) (err error) {
+	hook := "GetRequest"
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError(hook, v)
+		}
+	}()
+	req, addr, gerr := self.GetRequest()
+	if gerr != nil {
+		if IsOSError(gerr) {
 			return nil
 		}
-		return err
+		return gerr
 	}
-	ok, err := self.VerifyRequest(req, addr)
-	if err != nil {
-		return err
+	hook = "VerifyRequest"
+	ok, verr := self.VerifyRequest(req, addr)
+	if verr != nil {
+		return verr
 	}
+	hook = "ShutdownRequest"
 	if !ok {
 		return self.ShutdownRequest(req)
 	}
-	err = Recover(func() error { return self.ProcessRequest(req, addr) })
-	if err == nil {
+	perr := Recover("ProcessRequest", func() error { return self.ProcessRequest(req, addr) })
+	if perr == nil {
 		return nil
 	}
-	if IsBaseException(err) {
+	if IsBaseException(perr) {
 		if serr := self.ShutdownRequest(req); serr != nil {
 			return serr
 		}
-		return err
+		return perr
 	}
-	if herr := self.HandleError(req, addr, err); herr != nil {
+	hook = "HandleError"
+	if herr := self.HandleError(req, addr, perr); herr != nil {
 		return herr
 	}
+	hook = "ShutdownRequest"
 	return self.ShutdownRequest(req)
 }

@@ -323,7 +323,7 @@ func TestHandlerPanicReport_B16(t *testing.T) {
 	}
 	<-reply
 	out := buf.String()
-	for _, want := range []string{"Exception occurred during processing of request from ('127.0.0.1', ", "panic: handler exploded", "base_test.go"} {
+	for _, want := range []string{"Exception occurred during processing of request from ('127.0.0.1', ", "panic in ServeRequest: handler exploded", "base_test.go"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("report lacks %q:\n%s", want, out)
 		}

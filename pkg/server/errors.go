@@ -68,17 +68,56 @@ func (*KeyboardInterrupt) Error() string { return "KeyboardInterrupt" }
 // CPython: none (Go addition)
 func (*KeyboardInterrupt) BaseException() {}
 
-// PanicError is a recovered panic from a request handler or hook, routed
-// like a Python Exception (to HandleError).
+// PanicError is a recovered panic from a hook or a request handler. A Go
+// panic is the counterpart of a Python exception raised by that hook, so
+// the server contains every hook's panic and routes the *PanicError as
+// CPython routes that hook's exception (an Exception, unless the panic
+// value is a BaseException, which Unwrap exposes):
+//
+//   - in the loop (ServeForever, HandleRequest): a panic in ProcessRequest
+//     (and what it calls: FinishRequest, the handler, ShutdownRequest,
+//     CloseRequest) goes to HandleError and the request is shut down, as
+//     an Exception (B8); a panic in any other hook (Fileno, the readiness
+//     wait, GetRequest, VerifyRequest, ShutdownRequest, CloseRequest,
+//     HandleError, HandleTimeout, ServiceActions, ServerSocket) ends the
+//     call, which returns it, as that exception ends serve_forever or
+//     handle_request; a panic in GetRequest is never taken for an ignored
+//     OSError;
+//   - in Init: a panic in NewSocket, ServerBind, ServerActivate or, after
+//     one of those failed, ServerClose is Init's error (C6);
+//   - Close (ServerClose) and ShutdownContext (Drain) return it;
+//   - in a threading worker (package threading): FinishRequest's goes to
+//     HandleError, HandleError's and ShutdownRequest's to the excepthook
+//     (G4), and the excepthook's own is reported on os.Stderr;
+//   - in a forking child (package forking): FinishRequest's goes to
+//     HandleError and the child exits with status 1 (E8); the fork
+//     primitive's goes to HandleError in the parent.
 //
 // CPython: Lib/socketserver.py:319 BaseServer._handle_request_noblock (except Exception)
 type PanicError struct {
+	// Hook is the hook whose call the server was making when it recovered
+	// the panic, by its Go name ("VerifyRequest", "HandleError"...):
+	// "WaitReadable" for the readiness wait (BaseServer.WaitReadable,
+	// Socket.WaitReadable, CheckSignals), "ServeRequest" for a request
+	// handler, "Handle" for a handler's Handle (package handler), "Fork",
+	// "ExceptHook". The panicking code may be a hook that one called; Stack
+	// shows where. Empty when unknown.
+	Hook string
+	// Value is the value passed to panic.
 	Value any
+	// Stack is the panicking goroutine's stack (runtime/debug.Stack).
 	Stack []byte
 }
 
+// Error is "panic in <Hook>: <value>" ("panic: <value>" without a Hook).
+//
 // CPython: none (Go addition)
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+func (e *PanicError) Error() string {
+	if e.Hook == "" {
+		return fmt.Sprintf("panic: %v", e.Value)
+	}
+	return fmt.Sprintf("panic in %s: %v", e.Hook, e.Value)
+}
 
 // Unwrap returns the panic value if it is an error.
 //
@@ -90,18 +129,22 @@ func (e *PanicError) Unwrap() error {
 	return nil
 }
 
-// Recover runs f and converts a panic into a *PanicError. A panic whose value
-// is a BaseException keeps that value, so it still takes the BaseException
-// path.
+// Recover calls f, the call of hook, and converts a panic into a
+// *PanicError naming hook. A panic whose value is a BaseException keeps
+// that value (Unwrap), so it still takes the BaseException path.
 //
 // CPython: Lib/socketserver.py:319 BaseServer._handle_request_noblock (except Exception)
-func Recover(f func() error) (err error) {
+func Recover(hook string, f func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
+			err = newPanicError(hook, v)
 		}
 	}()
 	return f()
+}
+
+func newPanicError(hook string, v any) *PanicError {
+	return &PanicError{Hook: hook, Value: v, Stack: debug.Stack()}
 }
 
 // Sentinel errors.

@@ -86,7 +86,11 @@ func (s *TCPServer) initSocket(bindAndActivate bool) error {
 	if f == nil {
 		f = NewSocket
 	}
-	sock, err := f(s.AddressFamily, s.SocketType)
+	var sock Socket
+	err := Recover("NewSocket", func() (err error) {
+		sock, err = f(s.AddressFamily, s.SocketType)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -102,12 +106,18 @@ func (s *TCPServer) initSocket(bindAndActivate bool) error {
 		return nil
 	}
 	self := s.self
-	err = Recover(self.ServerBind)
+	err = Recover("ServerBind", func() error { return self.ServerBind() })
 	if err == nil {
-		err = Recover(self.ServerActivate)
+		err = Recover("ServerActivate", func() error { return self.ServerActivate() })
 	}
 	if err != nil {
-		self.ServerClose()
+		// CPython: "except: self.server_close(); raise". An error from
+		// ServerClose is ignored; a panic in it replaces err, as an
+		// exception raised in that except clause does.
+		cerr := Recover("ServerClose", func() error { return self.ServerClose() })
+		if pe, ok := cerr.(*PanicError); ok && pe.Hook == "ServerClose" {
+			return pe
+		}
 		return err
 	}
 	return nil

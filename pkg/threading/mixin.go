@@ -79,14 +79,26 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 	go func() {
 		defer m.workerDone(w, tracked)
 		if err := m.ProcessRequestThread(srv, req, clientAddress); err != nil {
-			hook := m.ExceptHook
-			if hook == nil {
-				hook = ExceptHook
-			}
-			hook(err)
+			m.exceptHook(err)
 		}
 	}()
 	return nil
+}
+
+// exceptHook calls the excepthook (Mixin.ExceptHook, else the package's)
+// with an error that escaped a worker. A panic in the excepthook is
+// reported on os.Stderr by ExceptHookTo, as CPython reports an exception in
+// threading.excepthook with sys.excepthook, and the worker ends normally.
+//
+// CPython: Lib/socketserver.py:690 ThreadingMixIn.process_request_thread (threading.excepthook)
+func (m *Mixin) exceptHook(err error) {
+	hook := m.ExceptHook
+	if hook == nil {
+		hook = ExceptHook
+	}
+	if perr := server.Recover("ExceptHook", func() error { hook(err); return nil }); perr != nil {
+		ExceptHookTo(os.Stderr, perr)
+	}
 }
 
 func (m *Mixin) workerDone(w *worker, tracked bool) {
@@ -106,25 +118,27 @@ func (m *Mixin) workerDone(w *worker, tracked bool) {
 }
 
 // ProcessRequestThread runs FinishRequest, sends an Exception (including a
-// recovered panic) to HandleError, and always ends with ShutdownRequest
-// (G4). It returns what escapes the thread: a BaseException, or an error
-// from HandleError or ShutdownRequest.
+// recovered panic, a *server.PanicError) to HandleError, and always ends
+// with ShutdownRequest (G4). It returns what escapes the thread: a
+// BaseException, or an error or a *server.PanicError from HandleError or
+// ShutdownRequest (the latter wins, as an exception raised in a finally
+// clause does). No panic escapes it.
 //
 // CPython: Lib/socketserver.py:690 ThreadingMixIn.process_request_thread
 func (m *Mixin) ProcessRequestThread(srv server.Server, req server.Request, clientAddress net.Addr) (err error) {
 	defer func() {
-		if serr := server.Recover(func() error { return srv.ShutdownRequest(req) }); serr != nil {
+		if serr := server.Recover("ShutdownRequest", func() error { return srv.ShutdownRequest(req) }); serr != nil {
 			err = serr
 		}
 	}()
-	ferr := server.Recover(func() error { return srv.FinishRequest(req, clientAddress) })
+	ferr := server.Recover("FinishRequest", func() error { return srv.FinishRequest(req, clientAddress) })
 	if ferr == nil {
 		return nil
 	}
 	if server.IsBaseException(ferr) {
 		return ferr
 	}
-	return server.Recover(func() error { return srv.HandleError(req, clientAddress, ferr) })
+	return server.Recover("HandleError", func() error { return srv.HandleError(req, clientAddress, ferr) })
 }
 
 // ServerClose calls super (the socket kind's ServerClose) first, then waits

@@ -279,7 +279,9 @@ func checkSignals() error {
 
 // toPython turns an error that ended a loop into the exception to raise: a
 // Python exception is handed over as is; a Go error becomes OSError (with
-// its errno) or RuntimeError.
+// its errno) or RuntimeError. A Go panic the loop contained (a
+// *server.PanicError) is raised as recoverInto raises one that escaped: the
+// GIL taken back if the panic struck while it was released, RuntimeError.
 func (s *pyServer) toPython(err error) C.gss_obj {
 	if err == nil {
 		return 0
@@ -287,6 +289,12 @@ func (s *pyServer) toPython(err error) C.gss_obj {
 	var pe pyError
 	if errors.As(err, &pe) {
 		return pe.object()
+	}
+	if gp, ok := err.(*server.PanicError); ok {
+		if s.released {
+			s.acquire()
+		}
+		return goException(fmt.Errorf("socketserver: Go panic in %s: %v", gp.Hook, gp.Value))
 	}
 	return goException(err)
 }
