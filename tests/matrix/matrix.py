@@ -30,7 +30,7 @@ Each leg (tests/matrix/leg.py, run by the leg's interpreter):
 A leg that cannot run here (its interpreter missing; for 3.14, not root or
 no debootstrap) is one loud line ``MISSING LEG: ...``; under CI=true that is
 a failure. Every leg has a time limit ($MATRIX_LEG_TIMEOUT, 600 s), runs at
-most $MATRIX_JOBS (2) at once, and its work folder (sources, venvs, wheel)
+most $MATRIX_JOBS (3) at once, and its work folder (sources, venvs, wheel)
 is removed afterwards; its log is kept in build/matrix/logs/. Nothing stays
 mounted: the run fails if anything is mounted under the chroot afterwards.
 """
@@ -60,7 +60,7 @@ ROOT = Path(os.environ.get("PY314_ROOT", "/opt/cpython314-sid"))
 BUILD = REPO / "build" / "matrix"
 DIST = REPO / "dist"
 CI = os.environ.get("CI", "") == "true"
-JOBS = int(os.environ.get("MATRIX_JOBS", "2"))
+JOBS = int(os.environ.get("MATRIX_JOBS", "3"))
 LEG_TIMEOUT = float(os.environ.get("MATRIX_LEG_TIMEOUT", "600"))
 IN_CHROOT_REPO, IN_CHROOT_SHARED = "/gss/main", "/gss/shared"
 
