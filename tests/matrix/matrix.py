@@ -289,6 +289,7 @@ def do_leg(leg: LegSpec, mode: str, archive_dir: Path) -> tuple[list[str], bool]
             )
         return lines, rc == 0
     finally:
+        log(f"leg {leg.name}: {LEG_TIMEOUT - (deadline - time.monotonic()):.0f} s")
         for name in ("leg.log",):
             if (work / name).exists():
                 transcript.append((work / name).read_text(errors="replace"))
