@@ -78,6 +78,8 @@ class Scenario:
     expected: dict[str, str]
     note: str = ""
     handle: Any = None
+    handle_delay: float = 0.0
+    handler_base: str | None = None
     handler_hooks: dict[str, Any] | None = None
     hooks: dict[str, Any] | None = None
     attrs: dict[str, Any] | None = None
@@ -129,9 +131,13 @@ class Run:
         self.forking = hasattr(base, "collect_children")
 
         def echo(handler: Any) -> None:
+            time.sleep(sc.handle_delay)
             handler.wfile.write(handler.rfile.readline())
 
-        handler_base = ss.StreamRequestHandler if self.stream else ss.DatagramRequestHandler
+        if sc.handler_base is not None:
+            handler_base = getattr(ss, sc.handler_base)
+        else:
+            handler_base = ss.StreamRequestHandler if self.stream else ss.DatagramRequestHandler
         handler_behave = {
             h: behaviour(b, handler_base, h) for h, b in (sc.handler_hooks or {}).items()
         }
@@ -141,7 +147,7 @@ class Run:
             support.HANDLER_HOOKS,
             tracer,
             handler_behave,
-            {"timeout": support.TIMEOUT} if self.stream else None,
+            {"timeout": support.TIMEOUT} if handler_base is ss.StreamRequestHandler else None,
         )
         hooks = {hook: behaviour(spec, base, hook) for hook, spec in (sc.hooks or {}).items()}
         self.server_cls = traced_class(base, SERVER_HOOKS, tracer, hooks)
@@ -282,6 +288,12 @@ def test_hook_trace(
             request.close()
 
     assert bool(left_open) == sc.left_open
+    assert server.fileno() == -1  # C9
+    if run.forking:
+        # server_close waited for every child (block_on_close, E4, E9).
+        assert not server.active_children
+        if sc.exit_code is None and sc.drive == "handle_request":
+            tracer.collect_child_events()
     collapse = tuple(sc.collapse or ())
     lanes = sorted({lane for lane, *_ in tracer.events})
     assert {lane: tracer.render(lane, collapse) for lane in lanes} == sc.expected
