@@ -72,8 +72,11 @@ func (s *panicky) ServerBind() error {
 	return s.TCPServer.ServerBind()
 }
 
-func (s *panicky) ServerActivate() error { s.hook("ServerActivate"); return s.TCPServer.ServerActivate() }
-func (s *panicky) ServerClose() error    { s.hook("ServerClose"); return s.TCPServer.ServerClose() }
+func (s *panicky) ServerActivate() error {
+	s.hook("ServerActivate")
+	return s.TCPServer.ServerActivate()
+}
+func (s *panicky) ServerClose() error { s.hook("ServerClose"); return s.TCPServer.ServerClose() }
 
 func (s *panicky) GetRequest() (server.Request, net.Addr, error) {
 	s.hook("GetRequest")
