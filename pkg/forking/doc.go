@@ -52,6 +52,7 @@
 //	Mixin.MaxChildren                    max_children
 //	Mixin.BlockOnClose                   block_on_close
 //	Mixin.CollectChildren                collect_children(blocking=...)
+//	ChildCollector                       self.collect_children (an override runs)
 //	Mixin.HandleTimeout                  handle_timeout
 //	Mixin.ServiceActions                 service_actions
 //	Mixin.ProcessRequest                 process_request (parent side)

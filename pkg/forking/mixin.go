@@ -161,15 +161,37 @@ func (m *Mixin) CollectChildren(blocking bool) {
 	}
 }
 
-// HandleTimeout collects children (E6).
+// ChildCollector is a server with CPython's collect_children hook. Every
+// server of this package is one (Mixin.CollectChildren, promoted); a type
+// embedding one overrides it by defining CollectChildren, and calls
+// s.Mixin.CollectChildren as super().
+//
+// CPython: Lib/socketserver.py:566 ForkingMixIn.collect_children
+type ChildCollector interface {
+	CollectChildren(blocking bool)
+}
+
+// collect calls collect_children on srv, the outermost value, so that an
+// override runs (CPython calls self.collect_children); without one (srv
+// nil or not a ChildCollector), m.CollectChildren.
+func (m *Mixin) collect(srv server.Server, blocking bool) {
+	if c, ok := srv.(ChildCollector); ok {
+		c.CollectChildren(blocking)
+		return
+	}
+	m.CollectChildren(blocking)
+}
+
+// HandleTimeout collects children through srv, the outermost value (E6).
 //
 // CPython: Lib/socketserver.py:601 ForkingMixIn.handle_timeout
-func (m *Mixin) HandleTimeout() error { m.CollectChildren(false); return nil }
+func (m *Mixin) HandleTimeout(srv server.Server) error { m.collect(srv, false); return nil }
 
-// ServiceActions collects children on every loop iteration (E7).
+// ServiceActions collects children through srv, the outermost value, on
+// every loop iteration (E7).
 //
 // CPython: Lib/socketserver.py:608 ForkingMixIn.service_actions
-func (m *Mixin) ServiceActions() error { m.CollectChildren(false); return nil }
+func (m *Mixin) ServiceActions(srv server.Server) error { m.collect(srv, false); return nil }
 
 // ProcessRequest forks a child for the request (E8). In the parent it
 // records the pid and closes the parent's copy of the request with
@@ -225,13 +247,13 @@ func ChildProcess(srv server.Server, req server.Request, clientAddress net.Addr)
 	return status
 }
 
-// ServerClose calls super (closing the socket) and then collects children,
-// blocking when BlockOnClose (E9, J3).
+// ServerClose calls super (closing the socket) and then collects children
+// through srv, the outermost value, blocking when BlockOnClose (E9, J3).
 //
 // CPython: Lib/socketserver.py:640 ForkingMixIn.server_close
-func (m *Mixin) ServerClose(super func() error) error {
+func (m *Mixin) ServerClose(srv server.Server, super func() error) error {
 	err := super()
-	m.CollectChildren(m.BlockOnClose)
+	m.collect(srv, m.BlockOnClose)
 	return err
 }
 

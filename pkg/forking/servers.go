@@ -45,17 +45,19 @@ func (s *TCPServer) ProcessRequest(req server.Request, addr net.Addr) error {
 // ServerClose is Mixin.ServerClose with server.TCPServer's as super.
 //
 // CPython: Lib/socketserver.py:640 ForkingMixIn.server_close
-func (s *TCPServer) ServerClose() error { return s.Mixin.ServerClose(s.TCPServer.ServerClose) }
+func (s *TCPServer) ServerClose() error {
+	return s.Mixin.ServerClose(s.Self(), s.TCPServer.ServerClose)
+}
 
 // HandleTimeout is Mixin.HandleTimeout (E6).
 //
 // CPython: Lib/socketserver.py:601 ForkingMixIn.handle_timeout
-func (s *TCPServer) HandleTimeout() error { return s.Mixin.HandleTimeout() }
+func (s *TCPServer) HandleTimeout() error { return s.Mixin.HandleTimeout(s.Self()) }
 
 // ServiceActions is Mixin.ServiceActions (E7).
 //
 // CPython: Lib/socketserver.py:608 ForkingMixIn.service_actions
-func (s *TCPServer) ServiceActions() error { return s.Mixin.ServiceActions() }
+func (s *TCPServer) ServiceActions() error { return s.Mixin.ServiceActions(s.Self()) }
 
 // UDPServer is CPython's ForkingUDPServer (H1): Mixin first, then server.UDPServer.
 //
@@ -94,17 +96,19 @@ func (s *UDPServer) ProcessRequest(req server.Request, addr net.Addr) error {
 // ServerClose is Mixin.ServerClose with server.UDPServer's as super.
 //
 // CPython: Lib/socketserver.py:640 ForkingMixIn.server_close
-func (s *UDPServer) ServerClose() error { return s.Mixin.ServerClose(s.UDPServer.ServerClose) }
+func (s *UDPServer) ServerClose() error {
+	return s.Mixin.ServerClose(s.Self(), s.UDPServer.ServerClose)
+}
 
 // HandleTimeout is Mixin.HandleTimeout (E6).
 //
 // CPython: Lib/socketserver.py:601 ForkingMixIn.handle_timeout
-func (s *UDPServer) HandleTimeout() error { return s.Mixin.HandleTimeout() }
+func (s *UDPServer) HandleTimeout() error { return s.Mixin.HandleTimeout(s.Self()) }
 
 // ServiceActions is Mixin.ServiceActions (E7).
 //
 // CPython: Lib/socketserver.py:608 ForkingMixIn.service_actions
-func (s *UDPServer) ServiceActions() error { return s.Mixin.ServiceActions() }
+func (s *UDPServer) ServiceActions() error { return s.Mixin.ServiceActions(s.Self()) }
 
 // UnixStreamServer is CPython's ForkingUnixStreamServer (H9): Mixin first, then server.UnixStreamServer.
 //
@@ -138,18 +142,18 @@ func (s *UnixStreamServer) ProcessRequest(req server.Request, addr net.Addr) err
 //
 // CPython: Lib/socketserver.py:640 ForkingMixIn.server_close
 func (s *UnixStreamServer) ServerClose() error {
-	return s.Mixin.ServerClose(s.UnixStreamServer.ServerClose)
+	return s.Mixin.ServerClose(s.Self(), s.UnixStreamServer.ServerClose)
 }
 
 // HandleTimeout is Mixin.HandleTimeout (E6).
 //
 // CPython: Lib/socketserver.py:601 ForkingMixIn.handle_timeout
-func (s *UnixStreamServer) HandleTimeout() error { return s.Mixin.HandleTimeout() }
+func (s *UnixStreamServer) HandleTimeout() error { return s.Mixin.HandleTimeout(s.Self()) }
 
 // ServiceActions is Mixin.ServiceActions (E7).
 //
 // CPython: Lib/socketserver.py:608 ForkingMixIn.service_actions
-func (s *UnixStreamServer) ServiceActions() error { return s.Mixin.ServiceActions() }
+func (s *UnixStreamServer) ServiceActions() error { return s.Mixin.ServiceActions(s.Self()) }
 
 // UnixDatagramServer is CPython's ForkingUnixDatagramServer (H10): Mixin first, then server.UnixDatagramServer.
 //
@@ -183,15 +187,15 @@ func (s *UnixDatagramServer) ProcessRequest(req server.Request, addr net.Addr) e
 //
 // CPython: Lib/socketserver.py:640 ForkingMixIn.server_close
 func (s *UnixDatagramServer) ServerClose() error {
-	return s.Mixin.ServerClose(s.UnixDatagramServer.ServerClose)
+	return s.Mixin.ServerClose(s.Self(), s.UnixDatagramServer.ServerClose)
 }
 
 // HandleTimeout is Mixin.HandleTimeout (E6).
 //
 // CPython: Lib/socketserver.py:601 ForkingMixIn.handle_timeout
-func (s *UnixDatagramServer) HandleTimeout() error { return s.Mixin.HandleTimeout() }
+func (s *UnixDatagramServer) HandleTimeout() error { return s.Mixin.HandleTimeout(s.Self()) }
 
 // ServiceActions is Mixin.ServiceActions (E7).
 //
 // CPython: Lib/socketserver.py:608 ForkingMixIn.service_actions
-func (s *UnixDatagramServer) ServiceActions() error { return s.Mixin.ServiceActions() }
+func (s *UnixDatagramServer) ServiceActions() error { return s.Mixin.ServiceActions(s.Self()) }

@@ -26,6 +26,7 @@
 //	Mixin.BlockOnClose                   block_on_close
 //	Mixin.ProcessRequest                 process_request
 //	Mixin.ProcessRequestThread           process_request_thread
+//	RequestThreader                      an override of process_request_thread
 //	Mixin.ServerClose                    server_close
 //	Mixin.NumThreads                     len(_threads) (_Threads/_NoThreads)
 //	Mixin.Drain                          (none: graceful shutdown support)

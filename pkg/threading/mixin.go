@@ -54,7 +54,8 @@ type worker struct{ done chan struct{} }
 // CPython: Lib/socketserver.py:678 ThreadingMixIn
 func NewMixin() Mixin { return Mixin{BlockOnClose: true} }
 
-// ProcessRequest starts a goroutine running ProcessRequestThread (G5).
+// ProcessRequest starts a goroutine running ProcessRequestThread (G5),
+// srv's own if it overrides it (RequestThreader).
 // When BlockOnClose is set the worker is tracked (unless daemon) so that
 // ServerClose can wait for it; finished workers are removed, so tracking
 // never grows beyond the running workers (F2, F5: bpo-37193).
@@ -78,11 +79,33 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 	m.mu.Unlock()
 	go func() {
 		defer m.workerDone(w, tracked)
-		if err := m.ProcessRequestThread(srv, req, clientAddress); err != nil {
+		var err error
+		if o, ok := srv.(RequestThreader); ok {
+			err = server.Recover("ProcessRequestThread", func() error {
+				return o.ProcessRequestThread(req, clientAddress)
+			})
+		} else {
+			err = m.ProcessRequestThread(srv, req, clientAddress)
+		}
+		if err != nil {
 			m.exceptHook(err)
 		}
 	}()
 	return nil
+}
+
+// RequestThreader is a server that overrides CPython's
+// process_request_thread. ProcessRequest's worker runs the outermost
+// value's ProcessRequestThread when it is one, as CPython's process_request
+// targets self.process_request_thread, and Mixin.ProcessRequestThread
+// otherwise. A type embedding a threading server overrides it by defining
+// ProcessRequestThread(req, clientAddress) and calls
+// s.Mixin.ProcessRequestThread(s, req, clientAddress) as super(). What it
+// returns (or a panic in it) goes to the excepthook.
+//
+// CPython: Lib/socketserver.py:690 ThreadingMixIn.process_request_thread
+type RequestThreader interface {
+	ProcessRequestThread(req server.Request, clientAddress net.Addr) error
 }
 
 // exceptHook calls the excepthook (Mixin.ExceptHook, else the package's)
