@@ -158,35 +158,24 @@ def stdlib_run(scenario: str, *args: str) -> Run:
     return _STDLIB_RUNS[key]
 
 
-def differential(impl: str, scenario: str, *args: str) -> tuple[Run, Run]:
-    """(stdlib's run, impl's run) of a case; impl's exit status and outcome equal stdlib's.
+def check(impl: str, scenario: str, *args: str, expected: dict[str, Any]) -> None:
+    """The stdlib's outcome of the case is *expected*; impl's outcome and exit status equal it.
 
-    The caller checks the stdlib's outcome is what CPython is known to do:
-    that check runs first in the stdlib case, and (through ``expected``) in
-    the others before the comparison.
+    The stdlib is run first (once per session) and checked against what
+    CPython is known to do, so two broken things are never compared; then
+    impl's outcome must equal the stdlib's exactly (messages included).
     """
     base = stdlib_run(scenario, *args)
     assert base.rc == 0 and base.outcome is not None, "stdlib run failed:\n" + base.summary()
+    assert base.outcome == expected, "stdlib outcome not as expected:\n" + base.summary()
     if support.is_stdlib(impl):
-        return base, base
+        return
     got = run(impl, scenario, *args)
     assert got.outcome is not None, f"{impl} printed no outcome:\n" + got.summary()
     assert got.file == str(support.impl_path(impl)), got.file
     assert got.outcome == base.outcome, f"{impl} differs from stdlib:\n" + got.summary()
     assert got.rc == base.rc, f"{impl} exit status differs:\n" + got.summary()
     assert "fatal error" not in got.stderr, got.summary()
-    return base, got
-
-
-def check(impl: str, scenario: str, *args: str, expected: Any) -> Run:
-    """The stdlib's outcome is *expected* (or satisfies it), and impl's equals it."""
-    base = stdlib_run(scenario, *args)
-    assert base.rc == 0 and base.outcome is not None, "stdlib run failed:\n" + base.summary()
-    if callable(expected):
-        assert expected(base.outcome), "stdlib outcome not as expected:\n" + base.summary()
-    else:
-        assert base.outcome == expected, "stdlib outcome not as expected:\n" + base.summary()
-    return differential(impl, scenario, *args)[1]
 
 
 EMFILE = "OSError: [Errno 24] Too many open files"
