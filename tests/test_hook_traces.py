@@ -81,6 +81,7 @@ class Scenario:
     handle_delay: float = 0.0
     handler_base: str | None = None
     handler_hooks: dict[str, Any] | None = None
+    handler_attrs: dict[str, Any] | None = None
     hooks: dict[str, Any] | None = None
     attrs: dict[str, Any] | None = None
     construct: str = "server_bind server_activate"
@@ -147,7 +148,12 @@ class Run:
             support.HANDLER_HOOKS,
             tracer,
             handler_behave,
-            {"timeout": support.TIMEOUT} if handler_base is ss.StreamRequestHandler else None,
+            {
+                **(
+                    {"timeout": support.TIMEOUT} if handler_base is ss.StreamRequestHandler else {}
+                ),
+                **(sc.handler_attrs or {}),
+            },
         )
         hooks = {hook: behaviour(spec, base, hook) for hook, spec in (sc.hooks or {}).items()}
         self.server_cls = traced_class(base, SERVER_HOOKS, tracer, hooks)
@@ -298,3 +304,17 @@ def test_hook_trace(
     lanes = sorted({lane for lane, *_ in tracer.events})
     assert {lane: tracer.render(lane, collapse) for lane in lanes} == sc.expected
     assert (REPORT in capfd.readouterr().err) == sc.stderr_report
+
+
+def test_scenarios_cover_features_b_to_j() -> None:
+    """Each FEATURES row of B-J is cited by a scenario, or listed as not with a reason."""
+    not_in = json.loads(SCENARIOS_JSON.read_text())["not_in_scenarios"]
+    cited = {row for sc in SCENARIOS.values() for row in sc.features}
+    rows = support.feature_rows()
+    assert cited <= set(rows), sorted(cited - set(rows))
+    assert not cited & set(not_in), (
+        f"cited and listed as not covered: {sorted(cited & set(not_in))}"
+    )
+    assert all(reason for reason in not_in.values())
+    b_to_j = [row for row in rows if row[0] in "BCDEFGHIJ"]
+    assert [row for row in b_to_j if row not in cited and row not in not_in] == []

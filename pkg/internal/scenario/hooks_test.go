@@ -317,6 +317,29 @@ func (h *streamHandler) Finish() error {
 	return h.hooks.run("finish", h.StreamRequestHandler.Finish)
 }
 
+// setAttrs sets the spec's handler_attrs (Python's class attributes).
+func (h *streamHandler) setAttrs(attrs map[string]any) error {
+	for name, value := range attrs {
+		num, isNum := value.(float64)
+		flag, isBool := value.(bool)
+		switch {
+		case name == "rbufsize" && isNum && num == 0:
+			h.RBufSize = handler.Unbuffered
+		case name == "rbufsize" && isNum:
+			h.RBufSize = int(num)
+		case name == "wbufsize" && isNum:
+			h.WBufSize = int(num)
+		case name == "timeout" && isNum:
+			h.Timeout = server.After(time.Duration(num * float64(time.Second)))
+		case name == "disable_nagle_algorithm" && isBool:
+			h.DisableNagleAlgorithm = flag
+		default:
+			return fmt.Errorf("handler attribute %s = %v is not supported by the Go runner", name, value)
+		}
+	}
+	return nil
+}
+
 type datagramHandler struct {
 	handler.DatagramRequestHandler
 	hooks handlerHooks
@@ -366,12 +389,20 @@ func handlerClass(sc *Scenario, stream bool, tr func() *tracer) handler.Class {
 	return func() handler.RequestHandler {
 		hooks := handlerHooks{tr: tr(), handle: b, hooks: sc.HandlerHooks,
 			delay: time.Duration(sc.HandleDelay * float64(time.Second))}
+		if !stream || sc.HandlerBase != "" {
+			if len(sc.HandlerAttrs) > 0 {
+				panic("handler_attrs are supported on stream handlers only")
+			}
+		}
 		if sc.HandlerBase == "BaseRequestHandler" {
 			return &baseHandler{hooks: hooks}
 		}
 		if stream {
 			h := &streamHandler{hooks: hooks}
 			h.Timeout = server.After(handlerTimeout)
+			if err := h.setAttrs(sc.HandlerAttrs); err != nil {
+				panic(err)
+			}
 			return h
 		}
 		return &datagramHandler{hooks: hooks}

@@ -61,6 +61,7 @@ type Scenario struct {
 	Handle          *Handle              `json:"handle"`
 	HandleDelay     float64              `json:"handle_delay"`
 	HandlerHooks    map[string]Behaviour `json:"handler_hooks"`
+	HandlerAttrs    map[string]any       `json:"handler_attrs"`
 	Hooks           map[string]Behaviour `json:"hooks"`
 	Attrs           map[string]any       `json:"attrs"`
 	Construct       string               `json:"construct"`
@@ -83,10 +84,13 @@ type Scenario struct {
 
 // File is the whole scenarios.json.
 type File struct {
-	About     string            `json:"about"`
-	Trace     string            `json:"trace"`
-	Fields    map[string]string `json:"fields"`
-	Scenarios []Scenario        `json:"scenarios"`
+	About  string            `json:"about"`
+	Trace  string            `json:"trace"`
+	Fields map[string]string `json:"fields"`
+	// NotInScenarios maps the FEATURES rows no scenario covers to the
+	// reason.
+	NotInScenarios map[string]string `json:"not_in_scenarios"`
+	Scenarios      []Scenario        `json:"scenarios"`
 }
 
 func strictUnmarshal(data []byte, v any) error {
