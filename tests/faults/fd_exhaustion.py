@@ -10,10 +10,12 @@ Cases:
 * ``fill_table``: a plain TCPServer whose process fills its whole descriptor
   table (pipes, then single descriptors, until EMFILE) while a client waits;
   once they are freed the waiting client is served.
-* ``fill_table_udp``: a UDPServer keeps handling datagrams (which need no
-  descriptor) while its process's table is full; its ``max_packet_size``
-  grows by a page per request from 16 MiB, so every request needs a fresh
-  large buffer (a runtime that collects garbage does so in this state).
+* ``fill_table_udp``: 20 UDPServers with ``max_packet_size`` 16 MiB keep
+  handling datagrams (which need no descriptor) while their process's table
+  is full: 100 requests, each reading into a 16 MiB buffer, so memory is
+  allocated and collected in that state (Go's collector then starts the
+  scavenger's timer, whose first use creates the netpoller's epoll
+  descriptor: EMFILE aborts the runtime).
 """
 
 from __future__ import annotations
