@@ -40,6 +40,13 @@
 //		return runtimeFork(srv, req, addr) // pid in the parent
 //	}
 //
+// No panic escapes (see server.PanicError): in the parent, a panic in the
+// fork primitive goes to HandleError, one in Wait ends the call that
+// collects children (ServiceActions, HandleTimeout, ServerClose, Drain);
+// in the child, ChildProcess keeps CPython's statuses (a panic in
+// FinishRequest or the handler goes to HandleError, status 1), and
+// RunChild exits with status 1 when the RegisterServer factory panics.
+//
 // Mixin.Wait replaces waitpid (the tests use it to observe both phases of
 // CollectChildren).
 //

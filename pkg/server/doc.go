@@ -49,9 +49,23 @@
 // BaseException (see IsBaseException; SystemExit and KeyboardInterrupt are
 // provided): a request's Exception goes to Self.HandleError and the request
 // is shut down (B8); a BaseException shuts the request down and propagates
-// out of HandleRequest/ServeForever. A panic in a handler or in
-// ProcessRequest is recovered as a *PanicError and routed like an Exception.
-// An OS error from GetRequest is ignored (B8; see IsOSError).
+// out of HandleRequest/ServeForever. An OS error from GetRequest is ignored
+// (B8; see IsOSError).
+//
+// A panic is Go's raised exception, and no hook's panic escapes the
+// server: each is recovered as a *PanicError naming the hook (Hook, Value,
+// Stack) and takes the path CPython gives that hook's exception. A panic in
+// ProcessRequest, FinishRequest, the handler or the ShutdownRequest and
+// CloseRequest they call goes to HandleError, as an Exception (B8); a panic
+// in any other hook the loop calls (Fileno, the readiness wait,
+// ServerSocket, GetRequest, VerifyRequest, ShutdownRequest, CloseRequest,
+// HandleError, HandleTimeout, ServiceActions) ends ServeForever or
+// HandleRequest, which return it, as the exception ends serve_forever; Init
+// returns one from NewSocket, ServerBind, ServerActivate or ServerClose,
+// Close one from ServerClose, ShutdownContext one from Drain. A panic
+// whose value is a BaseException keeps the BaseException path. Package
+// threading sends a worker's to HandleError or the excepthook (G4), package
+// forking's child exits with status 1 (E8). See PanicError.
 //
 // # Timeouts
 //
@@ -163,6 +177,9 @@
 //	Handler, HandlerFunc              RequestHandlerClass
 //	SystemExit, KeyboardInterrupt     the Python exceptions of those names
 //	IsBaseException                   "except:" vs "except Exception:"
+//	IsOSError, OSError                "except OSError:" (get_request)
+//	PanicError, Recover               an exception raised by a hook (a Go
+//	                                  panic), caught where CPython catches it
 //
 // Not ported: __version__, __all__ and the module docstring (A1-A8) are
 // Python module attributes, provided by the bindings.

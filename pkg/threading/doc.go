@@ -39,6 +39,12 @@
 // As in CPython, which defines them only where socket.AF_UNIX exists, the
 // Unix-domain kinds are absent on Windows; the rest builds everywhere.
 //
+// No panic escapes a worker (a panicking goroutine would end the program):
+// as process_request_thread routes exceptions (G4), a panic in
+// FinishRequest or the handler goes to HandleError, one in HandleError or
+// ShutdownRequest to the excepthook, and one in the excepthook itself is
+// reported on os.Stderr; each is a *server.PanicError naming the hook.
+//
 // Workers are goroutines, not OS threads; DaemonThreads only decides
 // whether ServerClose waits for a worker, since a Go program does not wait
 // for goroutines at exit.
