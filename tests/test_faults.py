@@ -29,57 +29,11 @@ from typing import Any
 
 import pytest
 import support
-from conftest import item_impl
 
 FAULTS = support.REPO / "tests" / "faults"
 
 #: Hard limit for one scenario run; the process group is killed after it.
 RUN_TIMEOUT = 30.0
-
-#: The go cases that fail on today's main (issue 10).  The fixes to pybind/
-#: delete entries here; once it is empty, delete it and ``_go_fixing``.
-GO_FIXING: set[str] = {
-    # 1: the Go runtime aborts (netpollinit: epollcreate EMFILE) when it collects
-    "test_full_fd_table_udp_keeps_serving[go]",
-    "test_full_fd_table_tcp_client_waits_then_served[go]",  # sometimes
-    # 2: shutdown(SHUT_WR) on the number saved at accept time
-    "test_detached_request_is_not_shut_down[go-handle_request]",
-    "test_detached_request_is_not_shut_down[go-serve_forever]",
-    "test_closed_request_number_reused_is_left_alone[go-handle_request]",
-    "test_closed_request_number_reused_is_left_alone[go-serve_forever]",
-    # 3: the closed server's Go loop accepts and receives on the new server's socket
-    "test_closed_servers_loop_never_serves_new_server[go-tcp]",
-    "test_closed_servers_loop_never_serves_new_server[go-udp]",
-    # 4: the failed request's job stays alive in _threads: server_close() blocks
-    "test_thread_start_failure[go-fail_then_close]",
-    "test_thread_start_failure[go-fail_recover_close]",
-    "test_thread_start_failure[go-warm_then_fail]",
-    "test_thread_start_failure[go-serve_forever]",
-    # 5: RuntimeError from the Go entry points in a forked child (close, serve, exit)
-    "test_forked_child_closes_inherited_server[go-close_threading-fork]",
-    "test_forked_child_closes_inherited_server[go-close_threading-mp]",
-    "test_forked_child_closes_inherited_server[go-close_inflight-fork]",
-    "test_forked_child_closes_inherited_server[go-close_inflight-mp]",
-    "test_forked_child_serves_a_new_server[go-serve_handle_request-fork]",
-    "test_forked_child_serves_a_new_server[go-serve_handle_request-mp]",
-    "test_forked_child_serves_a_new_server[go-serve_forever-fork]",
-    "test_forked_child_serves_a_new_server[go-serve_forever-mp]",
-    "test_forked_child_exits_cleanly[go-fork]",
-    "test_forked_child_exits_cleanly[go-mp]",
-    # 6: nan blocks, inf and huge values return at once or spin, a str is accepted
-    *(f"test_serve_forever_poll_interval[go-{v}]" for v in ("nan", "inf", "1e10", "1e9", "2**64")),
-    *(
-        f"test_handle_request_server_timeout[go-{v}]"
-        for v in ("nan", "inf", "1e10", "1e9", "2**64", "str")
-    ),
-    "test_handle_request_socket_timeout[go-1e9]",
-    # 7: pooled workers: thread-locals and ContextVars leak, 'socketserver worker', ...
-    *(
-        f"test_each_request_runs_in_a_new_thread[go-{kind}-{daemon}]"
-        for kind in ("tcp", "udp")
-        for daemon in ("daemon", "nondaemon")
-    ),
-}
 
 
 @pytest.fixture
@@ -87,12 +41,6 @@ def ss(request: pytest.FixtureRequest) -> str:
     """The implementation's name only: the scenario loads the module in its subprocess."""
     name: str = request.param
     return name
-
-
-@pytest.fixture(autouse=True)
-def _go_fixing(request: pytest.FixtureRequest) -> None:
-    if item_impl(request.node) == "go" and request.node.name in GO_FIXING:
-        request.applymarker(pytest.mark.xfail(strict=False, reason="issue 10: being fixed"))
 
 
 # --- running scenarios ----------------------------------------------------------
