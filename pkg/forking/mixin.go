@@ -74,6 +74,29 @@ type Mixin struct {
 
 	mu       sync.Mutex
 	children map[int]struct{} // nil: CPython's active_children = None (E2)
+	// self is the outermost value last seen (ProcessRequest, collect), for
+	// CollectChildren's "max_children" setting (server.Configurer).
+	self server.Server
+}
+
+// setSelf records srv, the outermost value, for the settings read by
+// CollectChildren.
+func (m *Mixin) setSelf(srv server.Server) {
+	if srv == nil {
+		return
+	}
+	m.mu.Lock()
+	m.self = srv
+	m.mu.Unlock()
+}
+
+// maxChildren is MaxChildren, or the outermost value's "max_children"
+// setting, read at each use as CPython reads self.max_children.
+func (m *Mixin) maxChildren() int {
+	m.mu.Lock()
+	self := m.self
+	m.mu.Unlock()
+	return server.SettingInt(self, "max_children", m.MaxChildren)
 }
 
 // NewMixin returns a Mixin with CPython's defaults: MaxChildren 40,
@@ -121,7 +144,8 @@ func (m *Mixin) discard(pid int) {
 }
 
 // CollectChildren reaps exited children (E5). Phase 1: while at least
-// MaxChildren are alive it blocks in waitpid(-1, 0), which may reap any
+// MaxChildren (or the outermost value's "max_children" setting, see
+// server.Configurer, read at each call) are alive it blocks in waitpid(-1, 0), which may reap any
 // child of the process; ECHILD clears the set, another error ends the phase.
 // Phase 2: it waits for each known child, with WNOHANG unless blocking;
 // ECHILD drops that pid, other errors are ignored.
@@ -132,7 +156,7 @@ func (m *Mixin) CollectChildren(blocking bool) {
 	if !ok {
 		return
 	}
-	for n >= m.MaxChildren {
+	for n >= m.maxChildren() {
 		pid, err := m.wait(-1, 0)
 		if errors.Is(err, unix.ECHILD) {
 			m.mu.Lock()
@@ -175,6 +199,7 @@ type ChildCollector interface {
 // override runs (CPython calls self.collect_children); without one (srv
 // nil or not a ChildCollector), m.CollectChildren.
 func (m *Mixin) collect(srv server.Server, blocking bool) {
+	m.setSelf(srv)
 	if c, ok := srv.(ChildCollector); ok {
 		c.CollectChildren(blocking)
 		return
@@ -204,6 +229,7 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 	if srv == nil {
 		return server.ErrNoSelf // a server whose Init never ran
 	}
+	m.setSelf(srv)
 	fork := m.Fork
 	if fork == nil {
 		fork = ReExec
@@ -253,7 +279,7 @@ func ChildProcess(srv server.Server, req server.Request, clientAddress net.Addr)
 // CPython: Lib/socketserver.py:640 ForkingMixIn.server_close
 func (m *Mixin) ServerClose(srv server.Server, super func() error) error {
 	err := super()
-	m.collect(srv, m.BlockOnClose)
+	m.collect(srv, server.SettingBool(srv, "block_on_close", m.BlockOnClose))
 	return err
 }
 

@@ -101,7 +101,9 @@ type BaseServer struct {
 	ServerAddress net.Addr
 	// RequestHandler handles each request (CPython: RequestHandlerClass).
 	RequestHandler Handler
-	// Timeout is used by HandleRequest only (B1); None by default.
+	// Timeout is used by HandleRequest only (B1); None by default. An
+	// outermost value's "timeout" setting (Configurer) takes precedence,
+	// read at each HandleRequest.
 	Timeout Timeout
 	// ErrorOutput receives HandleError's report; nil means os.Stderr,
 	// looked up at each call (B16).
@@ -505,10 +507,12 @@ func (s *BaseServer) HandleRequest() (err error) {
 			timeout = sock.Timeout()
 		}
 	}
+	hook = "Setting"
+	own := SettingTimeout(self, "timeout", s.Timeout)
 	if timeout.IsNone() {
-		timeout = s.Timeout
-	} else if !s.Timeout.IsNone() {
-		timeout = minTimeout(timeout, s.Timeout)
+		timeout = own
+	} else if !own.IsNone() {
+		timeout = minTimeout(timeout, own)
 	}
 	var deadline time.Time
 	if d, ok := timeout.Duration(); ok {

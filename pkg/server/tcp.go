@@ -129,18 +129,18 @@ func (s *TCPServer) initSocket(bindAndActivate bool) error {
 func (s *TCPServer) ServerSocket() Socket { return s.Socket }
 
 // ServerBind sets SO_REUSEADDR if AllowReuseAddress, SO_REUSEPORT if
-// AllowReusePort, the family is AF_INET or AF_INET6 and the platform has
+// AllowReusePort (each read through the outermost value's Configurer first), the family is AF_INET or AF_INET6 and the platform has
 // the option (not Windows), binds to
 // ServerAddress and replaces it with the bound address (C7).
 //
 // CPython: Lib/socketserver.py:463 TCPServer.server_bind
 func (s *TCPServer) ServerBind() error {
-	if s.AllowReuseAddress {
+	if SettingBool(s.self, "allow_reuse_address", s.AllowReuseAddress) {
 		if err := s.Socket.SetsockoptInt(solSOCKET, soREUSEADDR, 1); err != nil {
 			return err
 		}
 	}
-	if s.AllowReusePort && haveReusePort && (s.AddressFamily == afINET || s.AddressFamily == afINET6) {
+	if SettingBool(s.self, "allow_reuse_port", s.AllowReusePort) && haveReusePort && (s.AddressFamily == afINET || s.AddressFamily == afINET6) {
 		if err := s.Socket.SetsockoptInt(solSOCKET, soREUSEPORT, 1); err != nil {
 			return err
 		}
@@ -156,10 +156,13 @@ func (s *TCPServer) ServerBind() error {
 	return nil
 }
 
-// ServerActivate listens with RequestQueueSize as backlog (C8).
+// ServerActivate listens with RequestQueueSize as backlog (C8), or the
+// outermost value's "request_queue_size" setting (Configurer).
 //
 // CPython: Lib/socketserver.py:481 TCPServer.server_activate
-func (s *TCPServer) ServerActivate() error { return s.Socket.Listen(s.RequestQueueSize) }
+func (s *TCPServer) ServerActivate() error {
+	return s.Socket.Listen(SettingInt(s.self, "request_queue_size", s.RequestQueueSize))
+}
 
 // ServerClose closes Socket; Fileno is -1 afterwards and a second call is
 // harmless (C9).

@@ -53,12 +53,13 @@ func (s *UDPServer) Init(self Server, address net.Addr, h Handler, bindAndActiva
 	return s.initSocket(bindAndActivate)
 }
 
-// GetRequest reads one datagram of at most MaxPacketSize bytes and returns
+// GetRequest reads one datagram of at most MaxPacketSize bytes (or the
+// outermost value's "max_packet_size" setting, see Configurer) and returns
 // a *Datagram sharing the server socket (D5).
 //
 // CPython: Lib/socketserver.py:540 UDPServer.get_request
 func (s *UDPServer) GetRequest() (Request, net.Addr, error) {
-	size := s.MaxPacketSize
+	size := SettingInt(s.self, "max_packet_size", s.MaxPacketSize)
 	if size <= 0 {
 		size = DefaultMaxPacketSize
 	}

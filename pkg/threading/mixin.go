@@ -38,8 +38,19 @@ type Mixin struct {
 	// BlockOnClose makes ServerClose wait for the tracked workers (G2).
 	// The constructors set it to true, CPython's default.
 	BlockOnClose bool
-	// ExceptHook, if set, replaces the package ExceptHook for this server.
+	// ExceptHook, if set, replaces the package ExceptHook for this server:
+	// it receives every error that escapes a worker (CPython's
+	// threading.excepthook). It is read at each use.
 	ExceptHook func(err error)
+	// Spawn, if set, starts each worker in place of a goroutine: it must
+	// arrange for run to be called exactly once, on any goroutine or
+	// thread (an embedder's own thread, with its thread state), and may
+	// return before run does. An error means no worker was started (CPython:
+	// Thread.start raising "can't start new thread"): ProcessRequest
+	// returns it, so it goes to HandleError and the request is shut down,
+	// and run is never called. Nil means "go run()". It is read at each
+	// request.
+	Spawn func(run func()) error
 
 	mu      sync.Mutex
 	threads map[*worker]struct{} // nil until the first tracked request (G3)
@@ -54,30 +65,36 @@ type worker struct{ done chan struct{} }
 // CPython: Lib/socketserver.py:678 ThreadingMixIn
 func NewMixin() Mixin { return Mixin{BlockOnClose: true} }
 
-// ProcessRequest starts a goroutine running ProcessRequestThread (G5),
-// srv's own if it overrides it (RequestThreader).
-// When BlockOnClose is set the worker is tracked (unless daemon) so that
-// ServerClose can wait for it; finished workers are removed, so tracking
-// never grows beyond the running workers (F2, F5: bpo-37193).
+// ProcessRequest starts a worker running ProcessRequestThread (G5), srv's
+// own if it overrides it (RequestThreader): a goroutine, or whatever Spawn
+// starts. When BlockOnClose is set the worker is tracked (unless
+// DaemonThreads) so that ServerClose can wait for it; finished workers are
+// removed, so tracking never grows beyond the running workers (F2, F5:
+// bpo-37193). BlockOnClose and DaemonThreads are read at each request,
+// through srv's "block_on_close" and "daemon_threads" settings first
+// (server.Configurer), as CPython reads self.block_on_close and
+// self.daemon_threads in process_request.
 //
 // CPython: Lib/socketserver.py:703 ThreadingMixIn.process_request
 func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddress net.Addr) error {
 	if srv == nil {
 		return server.ErrNoSelf // a server whose Init never ran
 	}
+	blockOnClose := server.SettingBool(srv, "block_on_close", m.BlockOnClose)
+	daemon := server.SettingBool(srv, "daemon_threads", m.DaemonThreads)
 	var w *worker
 	m.mu.Lock()
-	if m.BlockOnClose && m.threads == nil {
+	if blockOnClose && m.threads == nil {
 		m.threads = make(map[*worker]struct{})
 	}
-	tracked := m.threads != nil && !m.DaemonThreads
+	tracked := m.threads != nil && !daemon
 	if tracked {
 		w = &worker{done: make(chan struct{})}
 		m.threads[w] = struct{}{}
 	}
 	m.active++
 	m.mu.Unlock()
-	go func() {
+	run := func() {
 		defer m.workerDone(w, tracked)
 		var err error
 		if o, ok := srv.(RequestThreader); ok {
@@ -90,7 +107,16 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 		if err != nil {
 			m.exceptHook(err)
 		}
-	}()
+	}
+	spawn := m.Spawn
+	if spawn == nil {
+		go run()
+		return nil
+	}
+	if err := server.Recover("Spawn", func() error { return spawn(run) }); err != nil {
+		m.workerDone(w, tracked) // the thread never started (not joined)
+		return err
+	}
 	return nil
 }
 
