@@ -26,12 +26,114 @@ type BaseException interface {
 }
 
 // IsBaseException reports whether err (or an error it wraps) is a
-// BaseException.
+// BaseException: a Classifier that says so, else an error with the
+// BaseException marker.
 //
 // CPython: Lib/socketserver.py:322 BaseServer._handle_request_noblock (bare except)
 func IsBaseException(err error) bool {
+	var c Classifier
+	if errors.As(err, &c) {
+		return c.ExceptionKind().IsBaseException()
+	}
 	var be BaseException
 	return errors.As(err, &be)
+}
+
+// ExceptionKind is the Python exception class an error stands for, as far
+// as the server's paths depend on it (B8, G4, E8): Exception,
+// OSError (swallowed from GetRequest), TimeoutError (an OSError), and the
+// BaseExceptions that are not Exceptions.
+//
+// CPython: Lib/socketserver.py:305 BaseServer._handle_request_noblock (except OSError, except Exception, except:)
+type ExceptionKind int
+
+// The exception kinds.
+const (
+	KindException         ExceptionKind = iota // Exception (any other error)
+	KindOSError                                // OSError
+	KindTimeoutError                           // TimeoutError (socket.timeout), an OSError
+	KindBaseException                          // a BaseException that is not an Exception (GeneratorExit...)
+	KindSystemExit                             // SystemExit
+	KindKeyboardInterrupt                      // KeyboardInterrupt
+)
+
+// IsBaseException reports whether k is a BaseException that is not an
+// Exception (the "bare except" path).
+//
+// CPython: Lib/socketserver.py:322 BaseServer._handle_request_noblock (bare except)
+func (k ExceptionKind) IsBaseException() bool { return k >= KindBaseException }
+
+// IsOSError reports whether k is an OSError (OSError or TimeoutError).
+//
+// CPython: Lib/socketserver.py:314 BaseServer._handle_request_noblock (except OSError)
+func (k ExceptionKind) IsOSError() bool { return k == KindOSError || k == KindTimeoutError }
+
+// String is the Python class name.
+//
+// CPython: none (Go addition)
+func (k ExceptionKind) String() string {
+	switch k {
+	case KindOSError:
+		return "OSError"
+	case KindTimeoutError:
+		return "TimeoutError"
+	case KindBaseException:
+		return "BaseException"
+	case KindSystemExit:
+		return "SystemExit"
+	case KindKeyboardInterrupt:
+		return "KeyboardInterrupt"
+	}
+	return "Exception"
+}
+
+// Classifier is the one place where an embedder classifies its errors. An
+// embedder whose exceptions are one Go type (a raised-exception wrapper
+// whose Python class is known only at run time) implements ExceptionKind
+// on that type, and every path of the packages (IsBaseException, IsOSError,
+// Classify) asks it first, through errors.As, so a wrapped error keeps its
+// class. The BaseException and OSError interfaces remain for error types
+// whose class is fixed. The way back, from the packages' errors to the
+// embedder's exceptions, is Classify.
+//
+// CPython: Lib/socketserver.py:305 BaseServer._handle_request_noblock (except OSError, except Exception, except:)
+type Classifier interface {
+	error
+	ExceptionKind() ExceptionKind
+}
+
+// Classify returns the Python class an error (non-nil) stands for, so an
+// embedder turns the packages' errors into its own exceptions in one
+// switch: an embedder's Classifier says itself; *SystemExit (see its
+// Code) and *KeyboardInterrupt are those; another BaseException is
+// KindBaseException; a timeout (ErrTimeout, os.ErrDeadlineExceeded) is
+// KindTimeoutError; an error IsOSError accepts is KindOSError; anything
+// else is KindException (use errors.Is and errors.As for the detail:
+// ErrNoSelf, ErrBadFileno, *PanicError...). Wrapped errors are seen
+// through, so a *PanicError whose value is one of these errors is
+// classified by its value.
+//
+// CPython: Lib/socketserver.py:305 BaseServer._handle_request_noblock (except OSError, except Exception, except:)
+func Classify(err error) ExceptionKind {
+	var c Classifier
+	if errors.As(err, &c) {
+		return c.ExceptionKind()
+	}
+	var se *SystemExit
+	var ki *KeyboardInterrupt
+	switch {
+	case errors.As(err, &se):
+		return KindSystemExit
+	case errors.As(err, &ki):
+		return KindKeyboardInterrupt
+	case IsBaseException(err):
+		return KindBaseException
+	case !IsOSError(err):
+		return KindException
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return KindTimeoutError
+	}
+	return KindOSError
 }
 
 // SystemExit models Python's SystemExit.
@@ -189,13 +291,20 @@ type OSError interface {
 	OSError() bool
 }
 
-// IsOSError reports whether err is an operating-system error: a
-// syscall.Errno, *os.SyscallError, *os.PathError, *net.OpError, a timeout,
+// IsOSError reports whether err is an operating-system error: a Classifier
+// that says so (asked first), else a syscall.Errno, *os.SyscallError, *os.PathError, *net.OpError, a timeout,
 // a use of a closed socket, or an error implementing OSError that says so.
 //
 // CPython: Lib/socketserver.py:314 BaseServer._handle_request_noblock (except OSError)
 func IsOSError(err error) bool {
-	if err == nil || IsBaseException(err) {
+	if err == nil {
+		return false
+	}
+	var c Classifier
+	if errors.As(err, &c) {
+		return c.ExceptionKind().IsOSError()
+	}
+	if IsBaseException(err) {
 		return false
 	}
 	var oe OSError
