@@ -72,9 +72,17 @@ with open(_PYREF, encoding="utf-8") as _file:
     exec(compile(_file.read(), _PYREF, "exec"), globals())
 del _file
 
+
+def _unpack2(value):
+    """``request, client_address = get_request()`` for the Go loop: the
+    unpacking, and its errors, are this interpreter's."""
+    first, second = value
+    return first, second
+
+
 _go = _load_extension()
 # Whether Go may read the descriptor of a socket object (see gss_glue.c).
-_NATIVE_REQUESTS = bool(_go.init())
+_NATIVE_REQUESTS = bool(_go.init(_unpack2))
 
 import math as _math  # noqa: E402
 import select as _select  # noqa: E402

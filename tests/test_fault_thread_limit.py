@@ -1,6 +1,6 @@
 """The differential fault suite's case for a process out of threads (issue 10, item 1).
 
-tests/faults/thread_limit.py runs a ThreadingTCPServer as the user nobody
+tests/faults/thread_limit.py runs a ThreadingTCPServer as a user of its own
 under a lowered RLIMIT_NPROC: CPython routes each failed ``Thread.start()``
 to handle_error and keeps serving; the drop-in must do the same, and the Go
 runtime inside it must never abort the process for want of a thread.

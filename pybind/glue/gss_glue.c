@@ -202,43 +202,27 @@ static gss_obj cb_check_signals(int *kind)
     return exc;
 }
 
-/* `a, b = value` with CPython's messages for a bad unpack. */
+/* The Python layer's _unpack2: `a, b = value; return a, b`, so that a bad
+   result fails with this interpreter's own messages (they differ between
+   versions). */
+static PyObject *unpack_fn;
+
+/* `a, b = value`: two new references, or -1 with the exception set.  GIL
+   held. */
 static int unpack2(PyObject *value, PyObject **a, PyObject **b)
 {
-    PyObject *it = PyObject_GetIter(value);
-    if (it == NULL) {
-        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-            PyErr_Clear();
-            PyErr_Format(PyExc_TypeError, "cannot unpack non-iterable %.200s object",
-                         Py_TYPE(value)->tp_name);
-        }
-        return -1;
+    PyObject *pair = NULL;
+    if (PyTuple_CheckExact(value) && PyTuple_GET_SIZE(value) == 2) {
+        pair = Py_NewRef(value);
+    } else {
+        pair = PyObject_CallOneArg(unpack_fn, value);
+        if (pair == NULL)
+            return -1;
     }
-    PyObject *items[3] = {NULL, NULL, NULL};
-    int n = 0;
-    for (; n < 3; n++) {
-        items[n] = PyIter_Next(it);
-        if (items[n] == NULL)
-            break;
-    }
-    Py_DECREF(it);
-    if (PyErr_Occurred())
-        goto fail;
-    if (n < 2) {
-        PyErr_Format(PyExc_ValueError, "not enough values to unpack (expected 2, got %d)", n);
-        goto fail;
-    }
-    if (n > 2) {
-        PyErr_SetString(PyExc_ValueError, "too many values to unpack (expected 2)");
-        goto fail;
-    }
-    *a = items[0];
-    *b = items[1];
+    *a = Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+    *b = Py_NewRef(PyTuple_GET_ITEM(pair, 1));
+    Py_DECREF(pair);
     return 0;
-fail:
-    for (int i = 0; i < 3; i++)
-        Py_XDECREF(items[i]);
-    return -1;
 }
 
 static gss_obj cb_call_hook(gss_obj self, int hook, gss_obj a1, gss_obj a2, gss_obj *result,
@@ -418,7 +402,7 @@ static const char *hook_strings[GSS_NHOOKS] = {
     [GSS_SERVER_CLOSE] = "server_close",
 };
 
-PyObject *gss_py_init(void)
+PyObject *gss_py_init(PyObject *unpack)
 {
     static int done = 0;
     if (done)
@@ -426,6 +410,7 @@ PyObject *gss_py_init(void)
     PyObject *mod = PyImport_ImportModule("socket");
     if (mod == NULL)
         return NULL;
+    unpack_fn = Py_NewRef(unpack);
     socket_class = PyObject_GetAttrString(mod, "socket");
     Py_DECREF(mod);
     if (socket_class == NULL)

@@ -7,9 +7,10 @@
 
 #include <Python.h>
 
-/* Set up once; returns whether Go may read socket objects' descriptors
-   (then it accepts and receives itself for CPython's get_request). */
-PyObject *gss_py_init(void);
+/* Set up once, with the Python layer's `a, b = value` helper; returns
+   whether Go may read socket objects' descriptors (then it accepts and
+   receives itself for CPython's get_request). */
+PyObject *gss_py_init(PyObject *unpack);
 PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject *spec);
 PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double server_timeout,
                                 PyObject *spec);

@@ -23,7 +23,7 @@ def build() -> Module:
     mod.add_include('"gss_glue.h"')
     result = retval("PyObject*", caller_owns_return=True)
     functions = [
-        ("init", "gss_py_init", []),
+        ("init", "gss_py_init", [obj("unpack")]),
         (
             "serve_forever",
             "gss_py_serve_forever",

@@ -1,8 +1,9 @@
 """A ThreadingTCPServer in a process that runs out of threads (issue 10, item 1).
 
 RLIMIT_NPROC counts the tasks (threads included) of a user, and does not
-bind root: the scenario, started as root, drops to the user ``nobody``
-after loading the implementation (for the drop-in, the Go runtime has
+bind root: the scenario, started as root, drops to a user id of its own
+(no other process has it, so runs in parallel do not share a count) after
+loading the implementation (for the drop-in, the Go runtime has
 started its threads by then), then lowers the limit so that only a couple
 of request threads can start.  A burst of clients, all opened from the main
 thread (a client thread would need a task of its own), then meets
@@ -26,7 +27,8 @@ from typing import Any
 
 import _load  # tests/faults/_load.py
 
-NOBODY = 65534
+#: A user id no other process has: one per scenario process.
+UID = 50_000 + os.getpid() % 10_000
 CLIENTS = 20
 SPARE = 2  # request threads that may start under the limit
 
@@ -85,8 +87,8 @@ def nproc(ss: Any) -> dict[str, Any]:
             server.handle_error(None, None)  # imports traceback's modules
         err.seek(0)
         err.truncate()
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
+        os.setgid(UID)
+        os.setuid(UID)
         loop = threading.Thread(target=server.serve_forever, args=(0.05,), name="serve")
         loop.start()
         _, hard = resource.getrlimit(resource.RLIMIT_NPROC)
