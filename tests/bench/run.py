@@ -91,6 +91,10 @@ SECTIONS = {
 #: The pattern of the synchronous servers' rows: a single client, one request
 #: at a time (ssload's short pattern, or datagram over UDP, with -clients 1).
 SEQUENTIAL = "sequential"
+#: A single client's rate hangs on every wake-up of client and server, so a
+#: burst of background load skews it most: its measurement is taken in this
+#: many mirrored rounds (A B C, C B A, A B C, C B A) rather than two halves.
+SEQUENTIAL_ROUNDS = 4
 
 #: Repeated handle_request() (handle_request_loop.py): a UDPServer with each
 #: max_packet_size, this many calls per implementation in one process.
@@ -617,7 +621,8 @@ def measure_group(run: Run, group: list[ServerSpec]) -> None:
     With at least a second per measurement, each measurement is two halves
     taken in mirrored order (A B C, then C B A), so that a drift of the
     machine's background load over the group weighs on every server alike
-    and cancels out of the ratios.
+    and cancels out of the ratios; the sequential pattern takes
+    SEQUENTIAL_ROUNDS such rounds.
     """
     secs = run.opts.secs
     halves = 2 if secs >= 1.0 and len(group) > 1 else 1
@@ -637,12 +642,13 @@ def measure_group(run: Run, group: list[ServerSpec]) -> None:
             members = [spec for spec in group if pattern in spec.patterns]
             parts: dict[ServerSpec, list[dict[str, Any]]] = {spec: [] for spec in members}
             errors: dict[ServerSpec, str] = {spec: started.get(spec, "") for spec in members}
-            for half in range(halves):
-                for spec in members if half % 2 == 0 else reversed(members):
+            rounds = SEQUENTIAL_ROUNDS if pattern == SEQUENTIAL and halves > 1 else halves
+            for turn in range(rounds):
+                for spec in members if turn % 2 == 0 else reversed(members):
                     if errors[spec]:
                         continue
                     try:
-                        parts[spec].append(load(run, spec, servers[spec], pattern, secs / halves))
+                        parts[spec].append(load(run, spec, servers[spec], pattern, secs / rounds))
                     except RuntimeError as exc:
                         errors[spec] = str(exc)
             for spec in members:
@@ -910,7 +916,10 @@ def print_tables(run: Run) -> None:
     )
     print("x stdlib: against stdlib's server of the same class, else stdlib's Threading* server")
     print("on that transport; x raw Go: against raw Go net on that transport and pattern.")
-    print("The synchronous servers' sequential rows have a single client, not the clients above.")
+    print(
+        "The synchronous servers' sequential rows have a single client, not the clients above"
+        + (f", in {SEQUENTIAL_ROUNDS} mirrored rounds." if o.secs >= 1.0 else ".")
+    )
     for (transport, pattern), title in SECTIONS.items():
         rows = [
             r for r in run.throughput if r["transport"] == transport and r["pattern"] == pattern
