@@ -384,7 +384,8 @@ func socketFD(sock Socket) (fd int) {
 // to pollInterval (None: until a request) for Self.Fileno() to be readable;
 // a shutdown requested during the wait ends the loop before serving
 // (bpo-35017); otherwise a ready request is handled; ServiceActions runs on
-// every iteration. The returned error is a BaseException (or an error from a
+// every iteration. A server kind used as is (DirectGetter) first takes a
+// request already pending without the wait, in the same order of hooks. The returned error is a BaseException (or an error from a
 // hook outside the Exception path) that propagated out of the loop, or a
 // *PanicError from a hook outside ProcessRequest (see PanicError), or
 // ErrNoSelf, returned before any hook runs, for a server without a valid
@@ -417,18 +418,29 @@ func (s *BaseServer) ServeForever(pollInterval Timeout) (err error) {
 		}
 	}()
 	fd := self.Fileno()
+	// A request already pending is taken without the wait (DirectGetter).
+	hook = "DirectGetRequest"
+	try := s.direct(self, fd)
 	for !s.shutdownRequest.Load() {
-		hook = "WaitReadable"
-		ready, err := s.wait(self, fd, pollInterval)
-		if err != nil {
-			return err
-		}
-		if s.shutdownRequest.Load() {
-			break
-		}
-		if ready {
-			if err := s.handleRequestNoblock(self); err != nil {
+		served := false
+		if try != nil {
+			if served, err = s.serveDirect(self, try); err != nil {
 				return err
+			}
+		}
+		if !served {
+			hook = "WaitReadable"
+			ready, err := s.wait(self, fd, pollInterval)
+			if err != nil {
+				return err
+			}
+			if s.shutdownRequest.Load() {
+				break
+			}
+			if ready {
+				if err := s.handleRequestNoblock(self); err != nil {
+					return err
+				}
 			}
 		}
 		hook = "ServiceActions"
@@ -548,13 +560,24 @@ func (s *BaseServer) HandleRequest() (err error) {
 //
 // CPython: Lib/socketserver.py:305 BaseServer._handle_request_noblock
 func (s *BaseServer) handleRequestNoblock(self Server) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError("GetRequest", v)
+		}
+	}()
+	req, addr, gerr := self.GetRequest()
+	return s.handleGot(self, req, addr, gerr)
+}
+
+// handleGot is handleRequestNoblock after GetRequest returned req, addr
+// and gerr.
+func (s *BaseServer) handleGot(self Server, req Request, addr net.Addr, gerr error) (err error) {
 	hook := "GetRequest"
 	defer func() {
 		if v := recover(); v != nil {
 			err = newPanicError(hook, v)
 		}
 	}()
-	req, addr, gerr := self.GetRequest()
 	if gerr != nil {
 		if IsOSError(gerr) {
 			return nil

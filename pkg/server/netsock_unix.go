@@ -256,18 +256,46 @@ func (s *sysSocket) Accept() (Conn, net.Addr, error) {
 		} else if retry {
 			continue
 		}
-		if err != nil {
-			return nil, nil, &osError{op: "accept", err: err}
+		return s.accepted(nfd, sa, err)
+	}
+}
+
+// accepted turns accept(2)'s results into Accept's.
+func (s *sysSocket) accepted(nfd int, sa unix.Sockaddr, err error) (Conn, net.Addr, error) {
+	if err != nil {
+		return nil, nil, &osError{op: "accept", err: err}
+	}
+	remote := fromSockaddr(sa, s.sotype)
+	if remote == nil && s.family == unix.AF_UNIX {
+		remote = &net.UnixAddr{Name: "", Net: "unix"}
+	}
+	c, err := newConn(nfd, s.family, remote)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, remote, nil
+}
+
+// tryAccept is Accept when a connection is already pending: one accept(2)
+// that does not block, ok false (and nothing done) when none is pending.
+// Only a socket switched to non-blocking mode (UseNetpoll) can try; on
+// another, ok is always false. The socket timeout does not apply: nothing
+// waits.
+func (s *sysSocket) tryAccept() (Conn, net.Addr, bool, error) {
+	fd := s.Fileno()
+	if fd < 0 || s.np.Load() == nil {
+		return nil, nil, false, nil
+	}
+	for {
+		nfd, sa, err := acceptNonblock(fd)
+		if err == unix.EINTR {
+			continue
 		}
-		remote := fromSockaddr(sa, s.sotype)
-		if remote == nil && s.family == unix.AF_UNIX {
-			remote = &net.UnixAddr{Name: "", Net: "unix"}
+		if err == unix.EAGAIN {
+			return nil, nil, false, nil
 		}
-		c, err := newConn(nfd, s.family, remote)
-		if err != nil {
-			return nil, nil, err
-		}
-		return c, remote, nil
+		c, addr, err := s.accepted(nfd, sa, err)
+		return c, addr, true, err
 	}
 }
 
@@ -280,7 +308,7 @@ func (s *sysSocket) RecvFrom(p []byte) (int, net.Addr, error) {
 		return 0, nil, err
 	}
 	for {
-		n, sa, err := unix.Recvfrom(fd, p, 0)
+		n, sa, err := recvfrom(fd, p, 0)
 		if err == unix.EINTR {
 			continue
 		}
@@ -293,6 +321,30 @@ func (s *sysSocket) RecvFrom(p []byte) (int, net.Addr, error) {
 			return 0, nil, &osError{op: "recvfrom", err: err}
 		}
 		return n, fromSockaddr(sa, s.sotype), nil
+	}
+}
+
+// tryRecvFrom is RecvFrom when a datagram is already pending: one
+// recvfrom(2) with MSG_DONTWAIT (which never blocks, whatever the socket's
+// mode), ok false (and nothing read) when none is pending. The socket
+// timeout does not apply: nothing waits.
+func (s *sysSocket) tryRecvFrom(p []byte) (int, net.Addr, bool, error) {
+	fd := s.Fileno()
+	if fd < 0 {
+		return 0, nil, false, nil
+	}
+	for {
+		n, sa, err := recvfrom(fd, p, unix.MSG_DONTWAIT)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			return 0, nil, false, nil
+		}
+		if err != nil {
+			return 0, nil, true, &osError{op: "recvfrom", err: err}
+		}
+		return n, fromSockaddr(sa, s.sotype), true, nil
 	}
 }
 

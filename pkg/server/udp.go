@@ -59,6 +59,18 @@ func (s *UDPServer) Init(self Server, address net.Addr, h Handler, bindAndActiva
 //
 // CPython: Lib/socketserver.py:540 UDPServer.get_request
 func (s *UDPServer) GetRequest() (Request, net.Addr, error) {
+	sock := s.Socket
+	req, addr, _, err := s.receive(func(p []byte) (int, net.Addr, bool, error) {
+		n, addr, err := sock.RecvFrom(p)
+		return n, addr, true, err
+	})
+	return req, addr, err
+}
+
+// receive is GetRequest with recv as the socket's RecvFrom: recv reports
+// ok false when it took nothing (a receive that would have blocked; see
+// DirectGetter), and receive then too.
+func (s *UDPServer) receive(recv func(p []byte) (int, net.Addr, bool, error)) (Request, net.Addr, bool, error) {
 	size := SettingInt(s.self, "max_packet_size", s.MaxPacketSize)
 	if size <= 0 {
 		size = DefaultMaxPacketSize
@@ -69,16 +81,17 @@ func (s *UDPServer) GetRequest() (Request, net.Addr, error) {
 		bp = &b
 	}
 	buf := (*bp)[:size]
-	n, addr, err := s.Socket.RecvFrom(buf)
+	sock := s.Socket
+	n, addr, ok, err := recv(buf)
 	var data []byte
-	if err == nil {
+	if ok && err == nil {
 		data = append(make([]byte, 0, n), buf[:n]...)
 	}
 	recvBufs.Put(bp)
-	if err != nil {
-		return nil, nil, err
+	if !ok || err != nil {
+		return nil, nil, ok, err
 	}
-	return &Datagram{Data: data, Socket: s.Socket}, addr, nil
+	return &Datagram{Data: data, Socket: sock}, addr, true, nil
 }
 
 // ServerActivate does nothing: no listen for datagrams (D6).

@@ -1,0 +1,84 @@
+//go:build linux
+
+package server
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// On Linux, golang.org/x/sys/unix's Recvfrom and Accept4 convert an
+// AF_INET or AF_INET6 peer address only after a getsockopt(SO_PROTOCOL)
+// call (to tell L2TP apart): one more system call per datagram received
+// and per connection accepted. The two calls here make the one system call
+// and convert the address as x/sys does for every other protocol.
+
+// zeroByte is the buffer of an empty receive (a valid pointer).
+var zeroByte byte
+
+// socketCloexec creates a socket that is close-on-exec from the start
+// (SOCK_CLOEXEC), so no exec can inherit it.
+func socketCloexec(family, sotype int) (int, error) {
+	return unix.Socket(family, sotype|unix.SOCK_CLOEXEC, 0)
+}
+
+// acceptNonblock accepts a connection that is non-blocking and
+// close-on-exec from the start, in one accept4(2) call.
+func acceptNonblock(fd int) (int, unix.Sockaddr, error) {
+	var rsa unix.RawSockaddrAny
+	alen := uint32(unix.SizeofSockaddrAny)
+	nfd, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(&rsa)),
+		uintptr(unsafe.Pointer(&alen)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if e != 0 {
+		return -1, nil, e
+	}
+	if alen > unix.SizeofSockaddrAny {
+		panic("socketserver: accept4 returned a longer address than RawSockaddrAny")
+	}
+	return int(nfd), rawToSockaddr(&rsa), nil
+}
+
+// recvfrom is recvfrom(2) with flags, returning the sender as x/sys's
+// Recvfrom does (nil for an unnamed sender).
+func recvfrom(fd int, p []byte, flags int) (int, unix.Sockaddr, error) {
+	var rsa unix.RawSockaddrAny
+	alen := uint32(unix.SizeofSockaddrAny)
+	base := unsafe.Pointer(&zeroByte)
+	if len(p) > 0 {
+		base = unsafe.Pointer(&p[0])
+	}
+	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(base), uintptr(len(p)),
+		uintptr(flags), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&alen)))
+	if e != 0 {
+		return 0, nil, e
+	}
+	return int(n), rawToSockaddr(&rsa), nil
+}
+
+// rawToSockaddr converts the addresses a server socket sees (AF_INET,
+// AF_INET6, AF_UNIX, with an abstract name's leading NUL shown as '@', as
+// x/sys does); nil for AF_UNSPEC (an unnamed peer) or another family.
+func rawToSockaddr(rsa *unix.RawSockaddrAny) unix.Sockaddr {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		p := (*[2]byte)(unsafe.Pointer(&pp.Port))
+		return &unix.SockaddrInet4{Port: int(p[0])<<8 + int(p[1]), Addr: pp.Addr}
+	case unix.AF_INET6:
+		pp := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		p := (*[2]byte)(unsafe.Pointer(&pp.Port))
+		return &unix.SockaddrInet6{Port: int(p[0])<<8 + int(p[1]), ZoneId: pp.Scope_id, Addr: pp.Addr}
+	case unix.AF_UNIX:
+		pp := (*unix.RawSockaddrUnix)(unsafe.Pointer(rsa))
+		if pp.Path[0] == 0 {
+			pp.Path[0] = '@'
+		}
+		n := 0
+		for n < len(pp.Path) && pp.Path[n] != 0 {
+			n++
+		}
+		return &unix.SockaddrUnix{Name: string(unsafe.Slice((*byte)(unsafe.Pointer(&pp.Path[0])), n))}
+	}
+	return nil
+}

@@ -1,0 +1,27 @@
+//go:build unix
+
+package threading
+
+import (
+	"net"
+
+	"github.com/gopy-socketserver/socketserver/pkg/server"
+)
+
+// DirectGetRequest returns s and its UnixStreamServer's GetRequest without
+// blocking (see server.DirectGetter).
+//
+// CPython: Lib/socketserver.py:505 TCPServer.get_request
+func (s *UnixStreamServer) DirectGetRequest() (server.Server, func() (server.Request, net.Addr, bool, error)) {
+	_, try := s.UnixStreamServer.DirectGetRequest()
+	return s, try
+}
+
+// DirectGetRequest returns s and its UnixDatagramServer's GetRequest
+// without blocking (see server.DirectGetter).
+//
+// CPython: Lib/socketserver.py:540 UDPServer.get_request
+func (s *UnixDatagramServer) DirectGetRequest() (server.Server, func() (server.Request, net.Addr, bool, error)) {
+	_, try := s.UnixDatagramServer.DirectGetRequest()
+	return s, try
+}
