@@ -48,8 +48,9 @@ type Mixin struct {
 	// return before run does. An error means no worker was started (CPython:
 	// Thread.start raising "can't start new thread"): ProcessRequest
 	// returns it, so it goes to HandleError and the request is shut down,
-	// and run is never called. Nil means "go run()". It is read at each
-	// request.
+	// and run is never called. Nil means a goroutine (one that has just
+	// finished another request's worker, if one is idle: see workers.go).
+	// It is read at each request.
 	Spawn func(run func()) error
 
 	mu      sync.Mutex
@@ -110,7 +111,7 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 	}
 	spawn := m.Spawn
 	if spawn == nil {
-		go run()
+		goWorker(run)
 		return nil
 	}
 	if err := server.Recover("Spawn", func() error { return spawn(run) }); err != nil {

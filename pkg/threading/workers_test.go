@@ -1,0 +1,33 @@
+package threading
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// A worker that finished runs the next request; workers still run
+// concurrently (a request that blocks until another runs does not
+// deadlock), and an idle worker exits after its linger.
+func TestWorkersReusedConcurrentAndExit(t *testing.T) {
+	before := runtime.NumGoroutine()
+	done := make(chan struct{})
+	goWorker(func() { close(done) })
+	<-done
+	// The first worker is idle now: the next request runs on it (or, if it
+	// is not parked yet, on a new goroutine; either way it runs).
+	var wg sync.WaitGroup
+	first, second := make(chan struct{}), make(chan struct{})
+	wg.Add(2)
+	goWorker(func() { defer wg.Done(); close(first); <-second })
+	goWorker(func() { defer wg.Done(); <-first; close(second) })
+	wg.Wait()
+	deadline := time.Now().Add(3*workerLinger + 5*time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, %d before: idle workers did not exit", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
