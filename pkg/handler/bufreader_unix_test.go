@@ -21,11 +21,12 @@ import (
 func TestBufReaderGivesBackItsBufferWhenDrained_I3(t *testing.T) {
 	fd, peer := servertest.Socketpair(t, unix.AF_UNIX, unix.SOCK_STREAM)
 	defer unix.Close(peer)
-	c, err := server.ConnFromFD(fd, unix.AF_UNIX)
+	conn, err := server.ConnFromFD(fd, unix.AF_UNIX)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer conn.Close()
+	c := conn.(server.NativeConn)
 	c.SetTimeout(server.After(5 * time.Second))
 	r := newBufReader(c, DefaultBufferSize)
 	if r.ready == nil {

@@ -259,8 +259,9 @@ func TestTimeout_I5(t *testing.T) {
 	var readErr error
 	start := time.Now()
 	withProbe(t, func(h *streamProbe) { h.Timeout = server.After(50 * time.Millisecond) }, func(h *streamProbe) error {
-		if d, ok := h.Connection.Timeout().Duration(); !ok || d != 50*time.Millisecond {
-			return fmt.Errorf("connection timeout %v", h.Connection.Timeout())
+		tc := h.Connection.(server.TimeoutConn)
+		if d, ok := tc.Timeout().Duration(); !ok || d != 50*time.Millisecond {
+			return fmt.Errorf("connection timeout %v", tc.Timeout())
 		}
 		_, readErr = h.Rfile.ReadByte()
 		return readErr

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 
 	"github.com/gopy-socketserver/socketserver/pkg/server"
@@ -61,9 +62,11 @@ type StreamRequestHandler struct {
 	// SocketWriter (I4); n > 0 a buffered writer of n bytes, negative one
 	// of DefaultBufferSize, flushed by Finish.
 	WBufSize int
-	// Timeout, if not None, is applied to the connection (I5).
+	// Timeout, if not None, is applied to the connection (I5), which must
+	// then be a server.TimeoutConn.
 	Timeout server.Timeout
-	// DisableNagleAlgorithm sets TCP_NODELAY (I6).
+	// DisableNagleAlgorithm sets TCP_NODELAY (I6) on a server.NoDelayer
+	// connection.
 	DisableNagleAlgorithm bool
 
 	// Connection is the request (I7).
@@ -83,12 +86,20 @@ func (h *StreamRequestHandler) Setup() error {
 	}
 	h.Connection = c
 	if !h.Timeout.IsNone() {
-		if err := c.SetTimeout(h.Timeout); err != nil {
+		tc, ok := c.(server.TimeoutConn)
+		if !ok {
+			return fmt.Errorf("socketserver: the connection (%T) has no settimeout (server.TimeoutConn)", c)
+		}
+		if err := tc.SetTimeout(h.Timeout); err != nil {
 			return err
 		}
 	}
 	if h.DisableNagleAlgorithm {
-		if err := c.SetNoDelay(true); err != nil {
+		nd, ok := c.(server.NoDelayer)
+		if !ok {
+			return fmt.Errorf("socketserver: the connection (%T) cannot set TCP_NODELAY (server.NoDelayer)", c)
+		}
+		if err := nd.SetNoDelay(true); err != nil {
 			return err
 		}
 	}

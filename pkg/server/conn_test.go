@@ -17,7 +17,7 @@ import (
 )
 
 // acceptOne returns an accepted native Conn and the client side.
-func acceptOne(t *testing.T) (server.Conn, net.Conn, *server.TCPServer) {
+func acceptOne(t *testing.T) (server.NativeConn, net.Conn, *server.TCPServer) {
 	t.Helper()
 	s, err := server.NewTCPServer("127.0.0.1:0", echoLine)
 	if err != nil {
@@ -30,7 +30,7 @@ func acceptOne(t *testing.T) (server.Conn, net.Conn, *server.TCPServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := req.(server.Conn)
+	c := req.(server.NativeConn)
 	t.Cleanup(func() { c.Close() })
 	if addr.String() != client.LocalAddr().String() || c.RemoteAddr().String() != addr.String() {
 		t.Fatalf("client address %v / %v, want %v", addr, c.RemoteAddr(), client.LocalAddr())

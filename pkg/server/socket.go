@@ -52,29 +52,75 @@ type Socket interface {
 }
 
 // Conn is an accepted stream connection, CPython's request socket for
-// stream servers.
+// stream servers: the core every connection has. The rest are optional
+// capabilities, found by type assertion where CPython calls them, so an
+// embedder's socket object needs only what its programs use:
+//
+//	HalfCloser   CloseWrite, shutdown(SHUT_WR)    TCPServer.ShutdownRequest (C12); skipped without it
+//	TimeoutConn  gettimeout/settimeout            handler.StreamRequestHandler.Timeout (I5)
+//	NoDelayer    setsockopt(TCP_NODELAY)          handler.StreamRequestHandler.DisableNagleAlgorithm (I6)
+//	Deadliner    Go deadlines                     callers that want them
+//
+// The native connections (NewSocket's Accept, ConnFromFD) have them all
+// (NativeConn). Descriptor ownership is stated in the package doc
+// (Embedding): a Conn closes its descriptor only if it owns it.
 //
 // CPython: Lib/socketserver.py:511 TCPServer.get_request (the accepted socket)
 type Conn interface {
 	io.Reader
 	io.Writer
-	// CloseWrite is shutdown(SHUT_WR) (C12).
-	CloseWrite() error
-	// Close releases the connection (C13).
+	// Close releases the connection (C13): the descriptor if the Conn
+	// owns it.
 	Close() error
-	// Fileno returns the descriptor, or -1 once closed.
+	// Fileno returns the descriptor, or -1 once closed (or if it has none).
 	Fileno() int
 	LocalAddr() net.Addr
 	RemoteAddr() net.Addr
+}
+
+// HalfCloser is a Conn that can shut its writing side down
+// (shutdown(SHUT_WR), C12).
+//
+// CPython: Lib/socketserver.py:513 TCPServer.shutdown_request
+type HalfCloser interface {
+	CloseWrite() error
+}
+
+// TimeoutConn is a Conn with gettimeout/settimeout: a per-operation
+// timeout (I5).
+//
+// CPython: Lib/socketserver.py:809 StreamRequestHandler.setup (settimeout)
+type TimeoutConn interface {
+	Timeout() Timeout
+	SetTimeout(t Timeout) error
+}
+
+// NoDelayer is a Conn that can set TCP_NODELAY (I6).
+//
+// CPython: Lib/socketserver.py:809 StreamRequestHandler.setup (TCP_NODELAY)
+type NoDelayer interface {
+	SetNoDelay(on bool) error
+}
+
+// Deadliner is a Conn with Go's deadlines (net.Conn's methods).
+//
+// CPython: none (Go addition)
+type Deadliner interface {
 	SetDeadline(t time.Time) error
 	SetReadDeadline(t time.Time) error
 	SetWriteDeadline(t time.Time) error
-	// Timeout and SetTimeout are gettimeout/settimeout: a per-operation
-	// timeout (I5).
-	Timeout() Timeout
-	SetTimeout(t Timeout) error
-	// SetNoDelay sets TCP_NODELAY (I6).
-	SetNoDelay(on bool) error
+}
+
+// NativeConn is a Conn with every capability: the native connections
+// are NativeConns.
+//
+// CPython: Lib/socketserver.py:511 TCPServer.get_request (the accepted socket)
+type NativeConn interface {
+	Conn
+	HalfCloser
+	TimeoutConn
+	NoDelayer
+	Deadliner
 }
 
 // Datagram is the request of a datagram server: the packet and the server
