@@ -11,6 +11,9 @@ import (
 
 // TestMain runs re-executed children (forking.ReExec) before any test.
 func TestMain(m *testing.M) {
+	if os.Getenv(takeEnv) != "" && forking.IsChild() {
+		os.Exit(takeChild())
+	}
 	forking.RunChild()
 	// Children of a -race test binary would otherwise sleep 1 s at exit
 	// (the race runtime's atexit_sleep_ms default), slowing every wait.

@@ -15,8 +15,11 @@ import (
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
-// childEnv carries the request description to a re-executed child.
-const childEnv = "GOPY_SOCKETSERVER_FORK_CHILD"
+// ChildEnv is the environment variable that carries the request
+// description (JSON) to a re-executed child; TakeChildRequest decodes it.
+//
+// CPython: none (Go addition)
+const ChildEnv = "GOPY_SOCKETSERVER_FORK_CHILD"
 
 // childFD is the descriptor number of the connection (stream) or the server
 // socket (datagram) in a re-executed child.
@@ -137,16 +140,48 @@ type filenoer interface{ Fileno() int }
 // socket. The child runs the request on the server registered with
 // RegisterServer under the same name, or else on the plain server kind
 // (stream: shutdown(SHUT_WR) and close; datagram: nothing; the default
-// HandleError on its stderr).
+// HandleError on its stderr). It is ReExecCommand with os.Executable() and
+// os.Args, for a handler that came from Register (else ErrNotRegistered).
 //
 // CPython: Lib/socketserver.py:617 ForkingMixIn.process_request (os.fork)
 func ReExec(srv server.Server, req server.Request, clientAddress net.Addr) (int, error) {
-	b := srv.Base()
-	reg, ok := b.RequestHandler.(*registered)
-	if !ok {
+	if _, ok := srv.Base().RequestHandler.(*registered); !ok {
 		return 0, ErrNotRegistered
 	}
-	spec := childSpec{Name: reg.name}
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	return reExec(srv, req, clientAddress, exe, os.Args)
+}
+
+// ReExecCommand returns a ForkFunc that starts the program at path with
+// argv args (args[0] is the name the program sees, as in os/exec's
+// Cmd.Args) in place of the running executable, in the same way as
+// ReExec: the connection (or, for a datagram, the server socket) is
+// inherited as descriptor 3, stdin, stdout and stderr are shared, and the
+// request is described in the environment variable ChildEnv. It is how a
+// runtime re-executes itself in another role, for instance as its own
+// interpreter with a module argument (ReExecCommand(exe, exe, "-m",
+// "mychild")); that child takes the request with TakeChildRequest (or
+// RunChild, for a handler registered in Go), handles it and exits with
+// CPython's status. The handler need not come from Register (the request's
+// Name is then empty).
+//
+// CPython: Lib/socketserver.py:617 ForkingMixIn.process_request (os.fork)
+func ReExecCommand(path string, args ...string) ForkFunc {
+	args = append([]string(nil), args...)
+	return func(srv server.Server, req server.Request, clientAddress net.Addr) (int, error) {
+		return reExec(srv, req, clientAddress, path, args)
+	}
+}
+
+func reExec(srv server.Server, req server.Request, clientAddress net.Addr, path string, args []string) (int, error) {
+	b := srv.Base()
+	var spec childSpec
+	if reg, ok := b.RequestHandler.(*registered); ok {
+		spec.Name = reg.name
+	}
 	spec.ServerNetwork, spec.ServerAddress = addrParts(b.ServerAddress)
 	spec.ClientNetwork, spec.ClientAddress = addrParts(clientAddress)
 	var fd int
@@ -175,12 +210,8 @@ func ReExec(srv server.Server, req server.Request, clientAddress net.Addr) (int,
 	if err != nil {
 		return 0, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return 0, err
-	}
-	pid, err := syscall.ForkExec(exe, os.Args, &syscall.ProcAttr{
-		Env:   append(os.Environ(), childEnv+"="+string(env)),
+	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
+		Env:   append(os.Environ(), ChildEnv+"="+string(env)),
 		Files: []uintptr{0, 1, 2, uintptr(fd)},
 	})
 	if err != nil {
@@ -189,10 +220,70 @@ func ReExec(srv server.Server, req server.Request, clientAddress net.Addr) (int,
 	return pid, nil
 }
 
+// ChildRequest is the request a child started by ReExec or ReExecCommand
+// was started for.
+//
+// CPython: Lib/socketserver.py:615 ForkingMixIn.process_request (the child branch)
+type ChildRequest struct {
+	// Name is the Register name of the parent's handler ("" if it had
+	// none).
+	Name string
+	// Request is a server.Conn on the inherited descriptor 3 (stream), or
+	// a *server.Datagram whose Socket is the inherited server socket; the
+	// child owns the descriptor.
+	Request server.Request
+	// ClientAddress and ServerAddress are the parent's.
+	ClientAddress, ServerAddress net.Addr
+	// Family and SocketType are the server socket's.
+	Family, SocketType int
+}
+
+// TakeChildRequest returns the request this process was started for by
+// ReExec or ReExecCommand, and removes ChildEnv from the environment (so
+// the child's own children do not take it); ok is false in any other
+// process. A child that runs its handler itself (an embedder's runtime)
+// calls it, runs ChildProcess with its server value and exits with the
+// status.
+//
+// CPython: Lib/socketserver.py:615 ForkingMixIn.process_request (the child branch)
+func TakeChildRequest() (req *ChildRequest, ok bool, err error) {
+	raw := os.Getenv(ChildEnv)
+	if raw == "" {
+		return nil, false, nil
+	}
+	os.Unsetenv(ChildEnv)
+	spec, data, err := decodeSpec(raw)
+	if err != nil {
+		return nil, true, err
+	}
+	r, err := childRequest(spec, data)
+	return r, true, err
+}
+
+func childRequest(spec childSpec, data []byte) (*ChildRequest, error) {
+	r := &ChildRequest{
+		Name:          spec.Name,
+		ClientAddress: parseAddr(spec.ClientNetwork, spec.ClientAddress),
+		ServerAddress: parseAddr(spec.ServerNetwork, spec.ServerAddress),
+		Family:        spec.Family,
+		SocketType:    spec.SockType,
+	}
+	if spec.Datagram {
+		r.Request = &server.Datagram{Data: data, Socket: server.SocketFromFD(childFD, spec.Family, spec.SockType)}
+		return r, nil
+	}
+	c, err := server.ConnFromFD(childFD, spec.Family)
+	if err != nil {
+		return nil, err
+	}
+	r.Request = c
+	return r, nil
+}
+
 // IsChild reports whether this process is a child started by ReExec.
 //
 // CPython: none (Go addition)
-func IsChild() bool { return os.Getenv(childEnv) != "" }
+func IsChild() bool { return os.Getenv(ChildEnv) != "" }
 
 // RunChild must be called early in main (and in TestMain) of a program
 // whose forking servers use ReExec. In a child started by ReExec it handles
@@ -201,11 +292,11 @@ func IsChild() bool { return os.Getenv(childEnv) != "" }
 //
 // CPython: Lib/socketserver.py:615 ForkingMixIn.process_request (the child branch)
 func RunChild() {
-	spec := os.Getenv(childEnv)
+	spec := os.Getenv(ChildEnv)
 	if spec == "" {
 		return
 	}
-	os.Unsetenv(childEnv)
+	os.Unsetenv(ChildEnv)
 	os.Exit(runChild(spec))
 }
 
@@ -213,9 +304,6 @@ func RunChild() {
 func decodeSpec(raw string) (spec childSpec, packet []byte, err error) {
 	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
 		return spec, nil, fmt.Errorf("bad request description: %w", err)
-	}
-	if spec.Name == "" {
-		return spec, nil, errors.New("bad request description: no handler name")
 	}
 	packet, err = base64.StdEncoding.DecodeString(spec.Packet)
 	if err != nil {
@@ -226,6 +314,9 @@ func decodeSpec(raw string) (spec childSpec, packet []byte, err error) {
 
 func runChild(raw string) int {
 	spec, data, err := decodeSpec(raw)
+	if err == nil && spec.Name == "" {
+		err = errors.New("bad request description: no handler name (the parent's handler was not registered)")
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "forking child:", err)
 		return 1
