@@ -107,8 +107,91 @@
 //	}}
 //	err := s.Init(s, addr, h, true)
 //
-// SocketFromFD and ConnFromFD wrap descriptors owned elsewhere (the
-// bindings' Python sockets, a forked child's inherited connection).
+// SocketFromFD and ConnFromFD wrap descriptors handed over to them (a
+// forked child's inherited connection); BorrowSocket and BorrowConn wrap
+// descriptors that stay their owner's (see Embedding for the rule).
+//
+// # Embedding
+//
+// A runtime that hosts Python in Go (gopy: types with method descriptors,
+// Python threads as goroutines with a per-goroutine thread state, signals
+// through a pending-call queue, no os.fork, errors as Go errors or a
+// raised-exception wrapper) plugs these packages in with one adapter type
+// per server class. Example_embedding is a complete adapter for a small
+// dynamic object model. The contract, piece by piece:
+//
+// Overrides. The adapter embeds the Go server kind (server.TCPServer,
+// threading.TCPServer...) and defines each hook a Python class may
+// override: it looks the method up by name on the Python instance's type
+// at each call and calls it if found, else the embedded method (super()).
+// The adapter is the outermost value, passed to Init, so the loop and
+// every hook that calls another reach its methods (see Most-derived
+// dispatch). Hooks of packages threading and forking are overridden the
+// same way (RequestThreader, ChildCollector).
+//
+// Configuration. CPython reads class attributes at each use; the adapter
+// implements Configurer (Setting(name)), forwarding "timeout",
+// "request_queue_size", "allow_reuse_address", "allow_reuse_port",
+// "max_packet_size", "daemon_threads", "block_on_close" and
+// "max_children" to the Python object's attributes, and each is read
+// through it where CPython reads it, the fields being the fallback. A
+// program that changes server.timeout between two handle_request calls
+// is seen at the second.
+//
+// Threads. threading.Mixin.Spawn decides how each worker runs: by default
+// a goroutine; an embedder starts its own thread with its thread state and
+// calls run there, and an error from Spawn is process_request's (to
+// HandleError). threading.Mixin.ExceptHook receives what escapes a worker
+// (CPython's threading.excepthook).
+//
+// Errors. The embedder classifies its errors in one place: its exception
+// type implements Classifier (ExceptionKind: Exception, OSError,
+// TimeoutError, SystemExit, KeyboardInterrupt, BaseException), which
+// IsBaseException and IsOSError, and so every path of the loop, the
+// workers and the children, ask first. Error types whose class is fixed
+// may implement the BaseException marker or OSError instead. The way
+// back, from the errors these packages return (SystemExit,
+// KeyboardInterrupt, timeouts, OS errors, *PanicError) to the embedder's
+// exceptions, is one switch on Classify. A hook's Go panic is contained
+// (PanicError).
+//
+// Signals. A runtime that runs signal handlers on its own schedule sets
+// BaseServer.WaitReadable to a SignalWaiter's: its CheckSignals is called
+// on every slice of the readiness wait (at most Interval long), and Wake,
+// called from whichever goroutine the runtime's signal delivery runs on,
+// ends the slice at once; an error from CheckSignals (KeyboardInterrupt)
+// ends ServeForever or HandleRequest. BaseServer.CheckSignals alone is
+// called only on EINTR, for a runtime whose signals interrupt the serving
+// thread (the bindings' case).
+//
+// Sockets. The server socket is a Socket (TCPServer.NewSocket makes it, or
+// assign TCPServer.Socket), so the embedder's socket object can be the
+// server's. A connection is a Conn: a small core (read, write, close,
+// fileno, addresses) with optional capabilities asked for where CPython
+// uses them: HalfCloser (shutdown_request), TimeoutConn (settimeout),
+// NoDelayer (TCP_NODELAY), Deadliner. Every descriptor has one owner,
+// and only its owner closes it, so the embedder's socket object and ours
+// never close one number twice:
+//
+//   - what these packages create (NewSocket's socket, accepted connections)
+//     is theirs: ServerClose closes the server socket, CloseRequest the
+//     connection, each through its Close;
+//   - SocketFromFD and ConnFromFD take ownership of the number they are
+//     given (a Python socket gives it up with detach());
+//   - BorrowSocket and BorrowConn leave it with the caller: a borrowed
+//     Socket's Close only forgets the number, a borrowed Conn works on a
+//     duplicate of its own;
+//   - a Socket or Conn the embedder implements closes what its Close
+//     decides: the packages never close a descriptor number themselves,
+//     only call Close on the value that holds it; package forking hands a
+//     number to a child process, which owns its inherited copy, while the
+//     parent's copy is closed by the parent's CloseRequest.
+//
+// Processes. A runtime without os.fork uses package forking's
+// ReExecCommand to re-execute itself (for instance as its interpreter
+// with a module argument), the connection inherited; the child takes the
+// request with TakeChildRequest. See package forking's doc for what such a
+// child does and does not share with its parent.
 //
 // # Platforms
 //
@@ -174,10 +257,20 @@
 //	                                  SelectSelector on Windows)
 //	Datagram                          the (data, socket) request tuple
 //	Socket, Conn, NewSocket           socket.socket
+//	HalfCloser, TimeoutConn, NoDelayer,
+//	  Deadliner, NativeConn           a request socket's optional methods
+//	SocketFromFD, ConnFromFD,
+//	  BorrowSocket, BorrowConn        socket.socket(fileno=...), socket.dup
+//	Configurer, SettingBool,
+//	  SettingInt, SettingTimeout      class attributes read through self
+//	SignalWaiter                      selector.select with PEP 475 and
+//	                                  PyErr_CheckSignals
 //	Handler, HandlerFunc              RequestHandlerClass
 //	SystemExit, KeyboardInterrupt     the Python exceptions of those names
 //	IsBaseException                   "except:" vs "except Exception:"
 //	IsOSError, OSError                "except OSError:" (get_request)
+//	Classifier, ExceptionKind,
+//	  Classify                        an exception's class (isinstance)
 //	PanicError, Recover               an exception raised by a hook (a Go
 //	                                  panic), caught where CPython catches it
 //

@@ -31,6 +31,7 @@
 //	Mixin.NumThreads                     len(_threads) (_Threads/_NoThreads)
 //	Mixin.Drain                          (none: graceful shutdown support)
 //	ExceptHook, Mixin.ExceptHook         threading.excepthook
+//	Mixin.Spawn                          threading.Thread(...).start()
 //	TCPServer, NewTCPServer              ThreadingTCPServer
 //	UDPServer, NewUDPServer              ThreadingUDPServer
 //	UnixStreamServer                     ThreadingUnixStreamServer (not on Windows)
@@ -48,4 +49,13 @@
 // Workers are goroutines, not OS threads; DaemonThreads only decides
 // whether ServerClose waits for a worker, since a Go program does not wait
 // for goroutines at exit.
+//
+// For an embedder (see package server's doc, Embedding): Mixin.Spawn
+// decides how each worker runs, so a runtime whose Python threads carry a
+// thread state starts its own thread and calls run there (an error from
+// Spawn is process_request's exception: HandleError, and the request is
+// shut down); Mixin.ExceptHook is where an error that escapes a worker
+// goes (threading.excepthook), and DaemonThreads and BlockOnClose are read
+// at each request through the outermost value's "daemon_threads" and
+// "block_on_close" settings (server.Configurer) when it has them.
 package threading
