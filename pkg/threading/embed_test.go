@@ -181,3 +181,40 @@ func TestExceptHookReceivesWorkerErrors_G4(t *testing.T) {
 		t.Fatal("the excepthook was not called")
 	}
 }
+
+// TestSpawnRunsAtMostOnce: run called twice serves once; a Spawn that
+// fails after handing run to a thread leaves a later run doing nothing.
+func TestSpawnRunsAtMostOnce(t *testing.T) {
+	var served atomic.Int32
+	h := server.HandlerFunc(func(server.Request, net.Addr, server.Server) error {
+		served.Add(1)
+		return nil
+	})
+	s := newConfigured(t, h)
+	s.ErrorOutput = writerFunc(func(p []byte) (int, error) { return len(p), nil })
+	late := make(chan func(), 1)
+	var fail atomic.Bool
+	s.Spawn = func(run func()) error {
+		if fail.Load() {
+			late <- run
+			return errors.New("can't start new thread")
+		}
+		run()
+		run()
+		return nil
+	}
+	serve(t, s)
+	roundTrip(t, s.ServerAddress.String(), "")
+	if n := served.Load(); n != 1 {
+		t.Fatalf("served %d times, want 1", n)
+	}
+	fail.Store(true)
+	roundTrip(t, s.ServerAddress.String(), "")
+	(<-late)() // the thread the failed Spawn had started runs after all
+	if n := served.Load(); n != 1 {
+		t.Fatalf("served %d times after a failed spawn, want 1", n)
+	}
+	if n, _ := s.NumThreads(); n != 0 {
+		t.Fatalf("NumThreads = %d", n)
+	}
+}

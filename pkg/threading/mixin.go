@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
@@ -114,8 +115,18 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 		goWorker(run)
 		return nil
 	}
-	if err := server.Recover("Spawn", func() error { return spawn(run) }); err != nil {
-		m.workerDone(w, tracked) // the thread never started (not joined)
+	// claimed makes run happen at most once, and never after a failed
+	// Spawn has given the worker up.
+	var claimed atomic.Bool
+	once := func() {
+		if claimed.CompareAndSwap(false, true) {
+			run()
+		}
+	}
+	if err := server.Recover("Spawn", func() error { return spawn(once) }); err != nil {
+		if claimed.CompareAndSwap(false, true) {
+			m.workerDone(w, tracked) // the thread never started (not joined)
+		}
 		return err
 	}
 	return nil
