@@ -49,6 +49,7 @@ lint: venv
 
 typecheck: venv
 	$(VENV)/bin/mypy --strict pyref
+	MYPYPATH=pybind $(VENV)/bin/mypy --strict pybind/socketserver.py pybind/__init__.py pybind/__main__.py
 	bash tests/typing/stubtest.sh $(PY) $(SHARED)/reference/socketserver.pyi
 
 go-check:

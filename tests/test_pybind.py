@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import math
 import os
 import signal
 import socket
@@ -225,15 +224,16 @@ def test_repeated_handle_request_allocates_nothing_in_go(go: types.ModuleType) -
 
 
 def test_go_panic_surfaces_as_python_exception(go: types.ModuleType) -> None:
-    # Drive the C API directly with a spec the Python layer never builds (a
+    # Drive the C API directly with a call the Python layer never makes (a
     # negative packet size for Go's recvfrom): Go panics, the interpreter
     # gets RuntimeError, and the server keeps working.
     with go.UDPServer(ADDR, Echo.datagram(go)) as server, support.datagram_client() as client:
         client.sendto(b"x", server.server_address)
-        sock = server.socket
-        spec = (sock.fileno(), 1 << 5, 2, -1, sock, sock.family, sock.type, sock.proto)
+        call = go._Call(server)
+        assert call.get_mode == go._GET_RECVFROM
+        call.max_packet_size = -1
         with pytest.raises(RuntimeError, match="Go panic"):
-            go._go.handle_request(server, math.nan, math.nan, spec)
+            go._go.handle_request(call)
         client.sendto(b"again", server.server_address)
         server.timeout = support.TIMEOUT
         call_with_timeout(server.handle_request)

@@ -23,22 +23,50 @@
 
 typedef uintptr_t gss_obj;
 
-/* The overridable hooks, numbered the same way in Go, C and Python. */
-enum gss_hook {
-    GSS_SERVER_BIND = 0,
-    GSS_SERVER_ACTIVATE,
-    GSS_GET_REQUEST,
-    GSS_VERIFY_REQUEST,
-    GSS_PROCESS_REQUEST,
-    GSS_FINISH_REQUEST,
-    GSS_SHUTDOWN_REQUEST,
-    GSS_CLOSE_REQUEST,
-    GSS_HANDLE_ERROR,
-    GSS_HANDLE_TIMEOUT,
-    GSS_SERVICE_ACTIONS,
-    GSS_SERVER_CLOSE,
-    GSS_NHOOKS
+/* The overridable hooks, declared once: GSS_HOOKS(X) expands X(enum
+   constant, Python name) per hook.  Go uses the constants (cgo reads this
+   header); Python gets the names, in this order, from the extension's
+   contract() (pybind/socketserver.py: _HOOK_BIT). */
+#define GSS_HOOKS(X)                                  \
+    X(GSS_SERVER_BIND, "server_bind")                 \
+    X(GSS_SERVER_ACTIVATE, "server_activate")         \
+    X(GSS_GET_REQUEST, "get_request")                 \
+    X(GSS_VERIFY_REQUEST, "verify_request")           \
+    X(GSS_PROCESS_REQUEST, "process_request")         \
+    X(GSS_FINISH_REQUEST, "finish_request")           \
+    X(GSS_SHUTDOWN_REQUEST, "shutdown_request")       \
+    X(GSS_CLOSE_REQUEST, "close_request")             \
+    X(GSS_HANDLE_ERROR, "handle_error")               \
+    X(GSS_HANDLE_TIMEOUT, "handle_timeout")           \
+    X(GSS_SERVICE_ACTIONS, "service_actions")         \
+    X(GSS_SERVER_CLOSE, "server_close")
+
+#define GSS_HOOK_ENUM(constant, name) constant,
+enum gss_hook { GSS_HOOKS(GSS_HOOK_ENUM) GSS_NHOOKS };
+#undef GSS_HOOK_ENUM
+
+/* How Go gets a request when the class keeps CPython's get_request. */
+enum gss_get_mode {
+    GSS_GET_PYTHON = 0, /* call the Python method */
+    GSS_GET_ACCEPT,     /* TCPServer.get_request: accept(2) on the socket */
+    GSS_GET_RECVFROM    /* UDPServer.get_request: recvfrom(2) on the socket */
 };
+
+/* One serve_forever() or handle_request() call: the one crossing from
+   Python to Go.  The glue fills it from the Python layer's _Call object,
+   one attribute per field of the same name (pybind/socketserver.py). */
+typedef struct gss_call {
+    gss_obj server;        /* the Python server (borrowed for the call) */
+    gss_obj sock;          /* its socket object when get_mode is not
+                              GSS_GET_PYTHON, else 0 (borrowed) */
+    int fd;                /* fileno() when the call starts: waited on */
+    uint64_t python_hooks; /* bit (1 << GSS_x) set: hook x runs in Python */
+    int get_mode;          /* enum gss_get_mode */
+    int max_packet_size;   /* GSS_GET_RECVFROM: bytes per datagram */
+    int family, sotype, proto; /* GSS_GET_ACCEPT: the accepted sockets' */
+    double wait;           /* serve_forever: the poll interval; NaN: None */
+    double timeout;        /* handle_request: the timeout; NaN: None */
+} gss_call;
 
 /* What a fetched exception is (CPython's except clauses in BaseServer). */
 enum {

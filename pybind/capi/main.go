@@ -156,13 +156,11 @@ var servers = sync.Pool{New: func() any {
 // are the Python object's own attributes (see GSSServeForever), so a
 // server carries no state from one call to the next, and two calls never
 // share one.
-func newServer(py C.gss_obj, fd C.int, overrides C.ulonglong, getMode, maxPacket C.int,
-	sock C.gss_obj, family, sotype, proto C.int) *pyServer {
+func newServer(c *C.gss_call) *pyServer {
 	s := servers.Get().(*pyServer)
-	s.py, s.fd, s.overrides = py, int(fd), uint64(overrides)
-	s.getMode, s.maxPacket, s.sock = int(getMode), int(maxPacket), sock
-	s.family, s.sotype, s.proto = int(family), int(sotype), int(proto)
-	s.sockTimeout = server.None
+	s.py, s.fd, s.pythonHooks = c.server, int(c.fd), uint64(c.python_hooks)
+	s.getMode, s.maxPacket, s.sock = int(c.get_mode), int(c.max_packet_size), c.sock
+	s.family, s.sotype, s.proto = int(c.family), int(c.sotype), int(c.proto)
 	s.Init(s, nil, nil)
 	s.CheckSignals = checkSignals
 	s.WaitReadable = s.waitFn
@@ -178,10 +176,10 @@ func (s *pyServer) free() {
 	servers.Put(s)
 }
 
-// GSSServeForever runs BaseServer.ServeForever for the Python server py
-// (borrowed for the duration of the call), on the calling thread, with the
-// GIL held (see pyServer). It returns the exception that ended the loop (a
-// new reference), or 0.
+// GSSServeForever runs BaseServer.ServeForever for the Python server
+// c.server (borrowed for the duration of the call), with c.wait as the poll
+// interval, on the calling thread, with the GIL held (see pyServer). It
+// returns the exception that ended the loop (a new reference), or 0.
 //
 // shutdown() stays Python's (it sets self._BaseServer__shutdown_request and
 // waits on self._BaseServer__is_shut_down, which CPython programs and tests
@@ -190,14 +188,12 @@ func (s *pyServer) free() {
 // event when this returns.
 //
 //export GSSServeForever
-func GSSServeForever(py C.gss_obj, pollInterval C.double, fd C.int,
-	overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
-	family, sotype, proto C.int) (exc C.gss_obj) {
-	s := newServer(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
+func GSSServeForever(c *C.gss_call) (exc C.gss_obj) {
+	s := newServer(c)
 	defer s.free()
 	defer s.recoverInto(&exc)
 	s.serving = true
-	err := s.ServeForever(secondsOrNone(pollInterval))
+	err := s.ServeForever(secondsOrNone(c.wait))
 	if err == errStop {
 		err = nil
 	}
@@ -205,20 +201,16 @@ func GSSServeForever(py C.gss_obj, pollInterval C.double, fd C.int,
 }
 
 // GSSHandleRequest runs BaseServer.HandleRequest, as GSSServeForever runs
-// the loop. timeout is the Python socket's gettimeout() and serverTimeout
-// the server's timeout attribute, each NaN for None. *result receives
-// handle_timeout()'s return value when the wait timed out (a new
-// reference).
+// the loop, with c.timeout as the timeout (the Python layer has combined
+// the socket's and the server's, B7). *result receives handle_timeout()'s
+// return value when the wait timed out (a new reference).
 //
 //export GSSHandleRequest
-func GSSHandleRequest(py C.gss_obj, sockTimeout, serverTimeout C.double,
-	fd C.int, overrides C.ulonglong, getMode, maxPacket C.int, sock C.gss_obj,
-	family, sotype, proto C.int, result *C.gss_obj) (exc C.gss_obj) {
-	s := newServer(py, fd, overrides, getMode, maxPacket, sock, family, sotype, proto)
+func GSSHandleRequest(c *C.gss_call, result *C.gss_obj) (exc C.gss_obj) {
+	s := newServer(c)
 	defer s.free()
 	defer s.recoverInto(&exc)
-	s.sockTimeout = secondsOrNone(sockTimeout)
-	s.Timeout = secondsOrNone(serverTimeout)
+	s.Timeout = secondsOrNone(c.timeout)
 	err := s.HandleRequest()
 	*result = s.timeoutResult
 	return s.toPython(err)

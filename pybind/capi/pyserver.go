@@ -18,13 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// How get_request is served when the Python class keeps CPython's own.
-const (
-	getPython   = 0 // call the Python method
-	getAccept   = 1 // TCPServer.get_request: accept(2) on the server socket
-	getRecvfrom = 2 // UDPServer.get_request: recvfrom(2) on the server socket
-)
-
 // pyServer is the outermost server (BaseServer.Self) for a Python server
 // object during one serve_forever or handle_request call.
 //
@@ -45,15 +38,15 @@ const (
 type pyServer struct {
 	server.BaseServer
 
-	py        C.gss_obj // the Python server (borrowed for the call)
-	overrides uint64    // bit h set: hook h runs in Python
-	getMode   int
-	fd        int // the server socket's descriptor when the call started
-	maxPacket int
-	sock      C.gss_obj // the Python server socket (borrowed for the call)
-	family    int
-	sotype    int
-	proto     int
+	py          C.gss_obj // the Python server (borrowed for the call)
+	pythonHooks uint64    // bit (1 << h) set: hook h runs in Python
+	getMode     int
+	fd          int // the server socket's descriptor when the call started
+	maxPacket   int
+	sock        C.gss_obj // the Python server socket (borrowed for the call)
+	family      int
+	sotype      int
+	proto       int
 
 	serving       bool // in serve_forever: watch the Python shutdown flag
 	released      bool // the GIL is released (between release and acquire)
@@ -61,13 +54,11 @@ type pyServer struct {
 	waitFn        func(int, server.Timeout) (bool, error) // s.waitReadable, made once
 	out           *outs                                   // its own allocation: see outs
 	req           pyRequest                               // the request being served (see request)
-	sockTimeout   server.Timeout
-	sockView      timeoutOnly
 	timeoutResult C.gss_obj
 	packet        []byte
 }
 
-func (s *pyServer) python(hook C.int) bool { return s.overrides&(1<<uint(hook)) != 0 }
+func (s *pyServer) python(hook C.int) bool { return s.pythonHooks&(1<<uint(hook)) != 0 }
 
 // release gives the GIL back before a blocking system call; acquire takes
 // it again. Both run on the calling thread: a goroutine called from C stays
@@ -204,21 +195,13 @@ func (s *pyServer) stopRequested() error {
 
 // ---- hooks ----------------------------------------------------------------
 
-// ServerSocket reports the Python socket's timeout to HandleRequest (B7),
-// through a view kept in the server (an interface holding a fresh struct
-// would be an allocation per call).
-func (s *pyServer) ServerSocket() server.Socket {
-	s.sockView.t = s.sockTimeout
-	return &s.sockView
-}
-
 func (s *pyServer) Fileno() int { return s.fd }
 
 func (s *pyServer) GetRequest() (server.Request, net.Addr, error) {
 	switch {
-	case s.getMode == getAccept && !s.python(C.GSS_GET_REQUEST):
+	case s.getMode == C.GSS_GET_ACCEPT && !s.python(C.GSS_GET_REQUEST):
 		return s.accept()
-	case s.getMode == getRecvfrom && !s.python(C.GSS_GET_REQUEST):
+	case s.getMode == C.GSS_GET_RECVFROM && !s.python(C.GSS_GET_REQUEST):
 		return s.recvfrom()
 	}
 	req, addr, _, err := s.call(C.GSS_GET_REQUEST, 0, 0)
@@ -385,14 +368,3 @@ func (s *pyServer) ServiceActions() error {
 	}
 	return s.callNone(C.GSS_SERVICE_ACTIONS, 0, 0)
 }
-
-// timeoutOnly is the view of the Python server socket that HandleRequest
-// needs: its timeout, read by the Python layer with gettimeout(). The loop
-// calls nothing else on it (the socket itself belongs to Python), so the
-// embedded interface stays nil.
-type timeoutOnly struct {
-	server.Socket
-	t server.Timeout
-}
-
-func (t *timeoutOnly) Timeout() server.Timeout { return t.t }

@@ -24,6 +24,7 @@
 #include <Python.h>
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
@@ -39,8 +40,10 @@ static volatile int gss_in_child = 0;
 static PyObject *socket_class;   /* socket.socket */
 static PyObject *hook_names[GSS_NHOOKS];
 
+/* The pthread_atfork child handler: any thread, GIL or not. */
 static void gss_after_fork_child(void) { gss_in_child = 1; }
 
+/* Whether to refuse entering Go (RuntimeError set).  GIL held. */
 static int gss_refuse_in_child(void)
 {
     if (gss_in_child) {
@@ -194,6 +197,7 @@ static int check_sock_layout(void)
     return ok;
 }
 
+/* Python's signal handlers, run now on this thread.  GIL held. */
 static gss_obj cb_check_signals(int *kind)
 {
     gss_obj exc = 0;
@@ -225,6 +229,7 @@ static int unpack2(PyObject *value, PyObject **a, PyObject **b)
     return 0;
 }
 
+/* self.<hook>(a1[, a2]) and its result (gss_api.h: call_hook).  GIL held. */
 static gss_obj cb_call_hook(gss_obj self, int hook, gss_obj a1, gss_obj a2, gss_obj *result,
                             gss_obj *result2, int *truth, int *kind)
 {
@@ -286,7 +291,7 @@ static int make_request(int fd, int family, int sotype, int proto, PyObject *ser
     return 0;
 }
 
-/* make_request under the GIL, for Go. */
+/* make_request for Go: the exception comes back as gss_obj.  GIL held. */
 static gss_obj request_for_go(int fd, int family, int sotype, int proto, gss_obj server_socket,
                               const void *data, int n, const void *sa, int salen,
                               gss_obj *request, gss_obj *addr, int *kind)
@@ -303,18 +308,21 @@ static gss_obj request_for_go(int fd, int family, int sotype, int proto, gss_obj
     return exc;
 }
 
+/* A socket object for a descriptor Go accepted.  GIL held. */
 static gss_obj cb_stream_request(int fd, int family, int sotype, int proto, const void *sa,
                                  int salen, gss_obj *request, gss_obj *addr, int *kind)
 {
     return request_for_go(fd, family, sotype, proto, 0, NULL, 0, sa, salen, request, addr, kind);
 }
 
+/* The (data, socket) request of a datagram Go received.  GIL held. */
 static gss_obj cb_datagram_request(gss_obj server_socket, const void *data, int n, const void *sa,
                                    int salen, gss_obj *request, gss_obj *addr, int *kind)
 {
     return request_for_go(-1, 0, 0, 0, server_socket, data, n, sa, salen, request, addr, kind);
 }
 
+/* self.handle_error(request, addr) while exc is handled.  GIL held. */
 static gss_obj cb_handle_error(gss_obj self, gss_obj request, gss_obj addr, gss_obj exc, int *kind)
 {
     PyObject *value = (PyObject *)exc;
@@ -339,6 +347,7 @@ static gss_obj cb_handle_error(gss_obj self, gss_obj request, gss_obj addr, gss_
 
 static PyObject *flag_name;
 
+/* self._BaseServer__shutdown_request as a truth value.  GIL held. */
 static gss_obj cb_shutdown_requested(gss_obj self, int *flag, int *kind)
 {
     gss_obj exc = 0;
@@ -352,6 +361,7 @@ static gss_obj cb_shutdown_requested(gss_obj self, int *flag, int *kind)
     return exc;
 }
 
+/* Give back up to three references.  GIL held. */
 static void cb_decref(gss_obj a, gss_obj b, gss_obj c)
 {
     Py_XDECREF((PyObject *)a);
@@ -359,6 +369,7 @@ static void cb_decref(gss_obj a, gss_obj b, gss_obj c)
     Py_XDECREF((PyObject *)c);
 }
 
+/* A Go error as OSError or RuntimeError.  GIL held. */
 static gss_obj cb_go_error(int errnum, const char *msg, int *kind)
 {
     if (errnum != 0) {
@@ -387,21 +398,11 @@ static gss_callbacks callbacks = {
 
 /* ---- entry points (Python -> Go) ------------------------------------- */
 
-static const char *hook_strings[GSS_NHOOKS] = {
-    [GSS_SERVER_BIND] = "server_bind",
-    [GSS_SERVER_ACTIVATE] = "server_activate",
-    [GSS_GET_REQUEST] = "get_request",
-    [GSS_VERIFY_REQUEST] = "verify_request",
-    [GSS_PROCESS_REQUEST] = "process_request",
-    [GSS_FINISH_REQUEST] = "finish_request",
-    [GSS_SHUTDOWN_REQUEST] = "shutdown_request",
-    [GSS_CLOSE_REQUEST] = "close_request",
-    [GSS_HANDLE_ERROR] = "handle_error",
-    [GSS_HANDLE_TIMEOUT] = "handle_timeout",
-    [GSS_SERVICE_ACTIONS] = "service_actions",
-    [GSS_SERVER_CLOSE] = "server_close",
-};
+#define GSS_HOOK_NAME(constant, name) [constant] = name,
+static const char *hook_strings[GSS_NHOOKS] = {GSS_HOOKS(GSS_HOOK_NAME)};
+#undef GSS_HOOK_NAME
 
+/* Set up once (gss_glue.h).  GIL held. */
 PyObject *gss_py_init(PyObject *unpack)
 {
     static int done = 0;
@@ -450,51 +451,89 @@ static PyObject *finish(gss_obj exc, PyObject *result)
     return result;
 }
 
-/* The per-call description of the server that Go needs: which hooks the
-   Python class overrides, and how to get requests without Python. */
-typedef struct {
-    int fd;
-    unsigned long long overrides;
-    int get_mode;
-    int max_packet_size;
-    PyObject *sock;
-    int family, sotype, proto;
-} spec_t;
-
-static int parse_spec(PyObject *spec, spec_t *s)
+/* v as a C int (PyLong_AsInt is public only from 3.13).  GIL held. */
+static int as_int(PyObject *v)
 {
-    return PyArg_ParseTuple(spec, "iKiiOiii;spec", &s->fd, &s->overrides, &s->get_mode,
-                            &s->max_packet_size, &s->sock, &s->family, &s->sotype, &s->proto)
-               ? 0
-               : -1;
+    long n = PyLong_AsLong(v);
+    if ((n > INT_MAX || n < INT_MIN) && !PyErr_Occurred())
+        PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C int");
+    return (int)n;
+}
+
+/* The fields of gss_call, read from the attributes of the same names of
+   the Python layer's _Call object.  GIL held.  0, or -1 with the exception
+   set. */
+static int read_call(PyObject *call, gss_call *c)
+{
+    PyObject *v;
+#define GSS_FIELD(name, convert)                                        \
+    if ((v = PyObject_GetAttrString(call, #name)) == NULL)              \
+        return -1;                                                      \
+    convert;                                                            \
+    Py_DECREF(v);                                                       \
+    if (PyErr_Occurred())                                               \
+        return -1;
+    GSS_FIELD(fd, c->fd = as_int(v))
+    GSS_FIELD(python_hooks, c->python_hooks = PyLong_AsUnsignedLongLong(v))
+    GSS_FIELD(get_mode, c->get_mode = as_int(v))
+    GSS_FIELD(max_packet_size, c->max_packet_size = as_int(v))
+    GSS_FIELD(family, c->family = as_int(v))
+    GSS_FIELD(sotype, c->sotype = as_int(v))
+    GSS_FIELD(proto, c->proto = as_int(v))
+    GSS_FIELD(wait, c->wait = PyFloat_AsDouble(v))
+    GSS_FIELD(timeout, c->timeout = PyFloat_AsDouble(v))
+    /* server and sock stay alive as attributes of call, which the caller
+       holds for the whole call. */
+    GSS_FIELD(server, c->server = (gss_obj)v)
+    GSS_FIELD(sock, c->sock = v == Py_None ? 0 : (gss_obj)v)
+#undef GSS_FIELD
+    if (c->get_mode != GSS_GET_PYTHON && c->sock == 0) {
+        PyErr_SetString(PyExc_ValueError, "_Call: Go's get_request needs the socket object");
+        return -1;
+    }
+    return 0;
 }
 
 /* GIL held on entry and on return; Go releases it around its waits. */
-PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject *spec)
+PyObject *gss_py_serve_forever(PyObject *call)
 {
-    spec_t s;
-    if (gss_refuse_in_child() || parse_spec(spec, &s) < 0)
+    gss_call c;
+    if (gss_refuse_in_child() || read_call(call, &c) < 0)
         return NULL;
-    gss_obj exc = GSSServeForever((gss_obj)server, poll_interval, s.fd, s.overrides, s.get_mode,
-                                  s.max_packet_size, (gss_obj)s.sock, s.family, s.sotype,
-                                  s.proto);
-    return finish(exc, Py_NewRef(Py_None));
+    return finish(GSSServeForever(&c), Py_NewRef(Py_None));
 }
 
 /* GIL held on entry and on return; Go releases it around its waits. */
-PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double server_timeout,
-                                PyObject *spec)
+PyObject *gss_py_handle_request(PyObject *call)
 {
-    spec_t s;
-    if (gss_refuse_in_child() || parse_spec(spec, &s) < 0)
+    gss_call c;
+    if (gss_refuse_in_child() || read_call(call, &c) < 0)
         return NULL;
     gss_obj result = 0;
-    gss_obj exc = GSSHandleRequest((gss_obj)server, sock_timeout, server_timeout, s.fd,
-                                   s.overrides, s.get_mode, s.max_packet_size, (gss_obj)s.sock,
-                                   s.family, s.sotype, s.proto, &result);
+    gss_obj exc = GSSHandleRequest(&c, &result);
     return finish(exc, result ? (PyObject *)result : Py_NewRef(Py_None));
 }
 
+/* What the Python layer takes from gss_api.h instead of repeating it: the
+   hook names in enum order and the get modes.  GIL held. */
+PyObject *gss_py_contract(void)
+{
+    PyObject *hooks = PyTuple_New(GSS_NHOOKS);
+    if (hooks == NULL)
+        return NULL;
+    for (int i = 0; i < GSS_NHOOKS; i++) {
+        PyObject *name = PyUnicode_FromString(hook_strings[i]);
+        if (name == NULL) {
+            Py_DECREF(hooks);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(hooks, i, name);
+    }
+    return Py_BuildValue("{sNsisisi}", "hooks", hooks, "get_python", GSS_GET_PYTHON,
+                         "get_accept", GSS_GET_ACCEPT, "get_recvfrom", GSS_GET_RECVFROM);
+}
+
+/* Go's counters as a dict.  GIL held. */
 PyObject *gss_py_stats(void)
 {
     if (gss_refuse_in_child())

@@ -11,9 +11,12 @@
    whether Go may read socket objects' descriptors (then it accepts and
    receives itself for CPython's get_request). */
 PyObject *gss_py_init(PyObject *unpack);
-PyObject *gss_py_serve_forever(PyObject *server, double poll_interval, PyObject *spec);
-PyObject *gss_py_handle_request(PyObject *server, double sock_timeout, double server_timeout,
-                                PyObject *spec);
+/* serve_forever() and handle_request() for one call, described by the
+   Python layer's _Call object (gss_api.h: gss_call). */
+PyObject *gss_py_serve_forever(PyObject *call);
+PyObject *gss_py_handle_request(PyObject *call);
+/* The hook names and get modes of gss_api.h, as a dict. */
+PyObject *gss_py_contract(void);
 PyObject *gss_py_stats(void);
 
 #endif

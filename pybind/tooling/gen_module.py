@@ -24,21 +24,9 @@ def build() -> Module:
     result = retval("PyObject*", caller_owns_return=True)
     functions = [
         ("init", "gss_py_init", [obj("unpack")]),
-        (
-            "serve_forever",
-            "gss_py_serve_forever",
-            [obj("server"), param("double", "poll_interval"), obj("spec")],
-        ),
-        (
-            "handle_request",
-            "gss_py_handle_request",
-            [
-                obj("server"),
-                param("double", "sock_timeout"),
-                param("double", "server_timeout"),
-                obj("spec"),
-            ],
-        ),
+        ("serve_forever", "gss_py_serve_forever", [obj("call")]),
+        ("handle_request", "gss_py_handle_request", [obj("call")]),
+        ("contract", "gss_py_contract", []),
         ("stats", "gss_py_stats", []),
     ]
     for name, c_name, params in functions:

@@ -1,0 +1,1 @@
+../pyref/socketserver.py
