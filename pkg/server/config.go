@@ -19,6 +19,8 @@ import (
 //
 //	name                   type     read by                                 field (fallback)
 //	"timeout"              Timeout  HandleRequest (B1)                      BaseServer.Timeout
+//	"address_family"       int      Init (the socket, C1), ServerBind (C5)  TCPServer.AddressFamily
+//	"socket_type"          int      Init (the socket, C2)                   TCPServer.SocketType
 //	"request_queue_size"   int      TCPServer.ServerActivate (C3, C8)       TCPServer.RequestQueueSize
 //	"allow_reuse_address"  bool     TCPServer.ServerBind (C4)               TCPServer.AllowReuseAddress
 //	"allow_reuse_port"     bool     TCPServer.ServerBind (C5)               TCPServer.AllowReusePort

@@ -112,10 +112,22 @@ func TestConfigBindSettingsReadAtUse_C3_C4(t *testing.T) {
 	}
 	s.set("request_queue_size", 17)
 	s.set("allow_reuse_address", true)
+	var family, sotype int
+	s.set("address_family", 2) // AF_INET, as the field's zero also means
+	inner := s.NewSocket
+	s.NewSocket = func(f, t int) (server.Socket, error) {
+		family, sotype = f, t
+		return inner(f, t)
+	}
+	s.SocketType = 99       // replaced by the setting
+	s.set("socket_type", 1) // SOCK_STREAM on every platform the tests run on
 	if err := s.Init(s, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, echoLine, true); err != nil {
 		t.Fatal(err)
 	}
 	defer s.ServerClose()
+	if family != 2 || sotype != 1 {
+		t.Fatalf("socket made with (%d, %d), want the settings (2, 1)", family, sotype)
+	}
 	if rec.backlog != 17 || len(rec.opts) != 1 {
 		t.Fatalf("backlog %d, options %v: want 17 and SO_REUSEADDR", rec.backlog, rec.opts)
 	}

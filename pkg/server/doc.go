@@ -131,7 +131,7 @@
 //
 // Configuration. CPython reads class attributes at each use; the adapter
 // implements Configurer (Setting(name)), forwarding "timeout",
-// "request_queue_size", "allow_reuse_address", "allow_reuse_port",
+// "address_family", "socket_type", "request_queue_size", "allow_reuse_address", "allow_reuse_port",
 // "max_packet_size", "daemon_threads", "block_on_close" and
 // "max_children" to the Python object's attributes, and each is read
 // through it where CPython reads it, the fields being the fallback. A

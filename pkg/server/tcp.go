@@ -88,7 +88,7 @@ func (s *TCPServer) initSocket(bindAndActivate bool) error {
 	}
 	var sock Socket
 	err := Recover("NewSocket", func() (err error) {
-		sock, err = f(s.AddressFamily, s.SocketType)
+		sock, err = f(SettingInt(s.self, "address_family", s.AddressFamily), SettingInt(s.self, "socket_type", s.SocketType))
 		return err
 	})
 	if err != nil {
@@ -140,7 +140,8 @@ func (s *TCPServer) ServerBind() error {
 			return err
 		}
 	}
-	if SettingBool(s.self, "allow_reuse_port", s.AllowReusePort) && haveReusePort && (s.AddressFamily == afINET || s.AddressFamily == afINET6) {
+	family := SettingInt(s.self, "address_family", s.AddressFamily)
+	if SettingBool(s.self, "allow_reuse_port", s.AllowReusePort) && haveReusePort && (family == afINET || family == afINET6) {
 		if err := s.Socket.SetsockoptInt(solSOCKET, soREUSEPORT, 1); err != nil {
 			return err
 		}
