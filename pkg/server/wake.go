@@ -29,9 +29,9 @@ import (
 // Wake is seen within 5 ms there. The pipe is the one descriptor it adds
 // (A9 holds for servers that do not use it); Close releases it.
 //
-//	w, err := server.NewSignalWaiter(runtime.CheckSignals, 50*time.Millisecond)
+//	w, err := server.NewSignalWaiter(interp.CheckSignals, 50*time.Millisecond)
 //	s.WaitReadable = w.WaitReadable
-//	runtime.OnSignal(func() { w.Wake() })
+//	interp.OnSignal(func() { w.Wake() }) // the runtime's signal delivery
 //
 // CPython: Lib/socketserver.py:236 BaseServer.serve_forever (selector.select, PEP 475)
 type SignalWaiter struct {

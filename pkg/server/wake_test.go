@@ -3,6 +3,7 @@ package server_test
 import (
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,24 +68,39 @@ func TestWakeEndsNoneWaitPromptly(t *testing.T) {
 	}
 }
 
-// TestCheckCalledEverySlice: with Interval 10 ms, a 200 ms handle_request
-// wait calls the check at least once per slice, then times out.
+// TestCheckCalledEverySlice: with Interval 10 ms, a 300 ms handle_request
+// wait calls the check once per slice (an unsliced wait would call it at
+// most twice: at the deadline and after HandleRequest's last short wait),
+// then times out; no gap between two checks is anywhere near the whole
+// wait.
 func TestCheckCalledEverySlice(t *testing.T) {
-	var checks atomic.Int32
-	s, _ := newWaitingServer(t, func() error { checks.Add(1); return nil }, 10*time.Millisecond)
-	s.Timeout = server.After(200 * time.Millisecond)
+	var mu sync.Mutex
+	var at []time.Time
+	s, _ := newWaitingServer(t, func() error {
+		mu.Lock()
+		at = append(at, time.Now())
+		mu.Unlock()
+		return nil
+	}, 10*time.Millisecond)
+	s.Timeout = server.After(300 * time.Millisecond)
 	start := time.Now()
 	if err := s.HandleRequest(); err != nil {
 		t.Fatal(err)
 	}
-	elapsed := time.Since(start)
-	if elapsed < 200*time.Millisecond {
+	if elapsed := time.Since(start); elapsed < 300*time.Millisecond {
 		t.Fatalf("handle_request timed out after %v", elapsed)
 	}
-	// One slice per 10 ms of waiting at most (a loaded machine makes
-	// slices longer, never more numerous).
-	if n, slices := int(checks.Load()), int(elapsed/(10*time.Millisecond)); n < 10 || n > slices+2 {
-		t.Fatalf("%d checks in %v (about %d slices)", n, elapsed, slices)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) < 5 {
+		t.Fatalf("%d checks in a 300 ms wait sliced at 10 ms", len(at))
+	}
+	prev := start
+	for _, ts := range at {
+		if gap := ts.Sub(prev); gap > 200*time.Millisecond {
+			t.Fatalf("%v between two checks", gap)
+		}
+		prev = ts
 	}
 }
 
