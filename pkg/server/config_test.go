@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -72,6 +73,7 @@ func TestConfigTimeoutReadAtEachHandleRequest_B1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.ServerClose()
+	s.ErrorOutput = io.Discard          // the client may hang up before the echo
 	s.Timeout = server.After(time.Hour) // the field: overridden by the setting
 	for i, v := range []any{server.After(10 * time.Millisecond), 0.02, nil} {
 		if v == nil {
