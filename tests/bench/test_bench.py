@@ -9,6 +9,7 @@ running afterwards.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -161,17 +162,17 @@ def test_report_has_targets_and_chart(report: dict[str, Any]) -> None:
     assert "Idle connections" in report["_stdout"]
 
 
-def bench_module() -> Any:
+def bench_module(name: str) -> Any:
+    """One of the bench's modules (measure, specs, targets...), for its pure helpers."""
     sys.path.insert(0, str(BENCH))
     try:
-        import run  # the orchestrator, for its pure helpers
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCH))
-    return run
 
 
 def test_halves_merge_into_one_measurement() -> None:
-    run = bench_module()
+    measure = bench_module("measure")
     half = {
         "rps": 0.0,
         "max_ms": 0.0,
@@ -185,7 +186,7 @@ def test_halves_merge_into_one_measurement() -> None:
     second = half | {"requests": 100, "seconds": 1.0, "p50_ms": 2.0, "p99_ms": 7.0}
     second |= {"max_ms": 5.0, "errors": 1, "error_kinds": {"timeout": 1}}
     second |= {"bytes_verified": 100 * 64, "backlog_full_retries": 2}
-    merged = run.merge([first, second])
+    merged = measure.merge([first, second])
     assert merged["rps"] == pytest.approx(200.0)  # all requests over all seconds
     assert merged["requests"] == 400 and merged["seconds"] == 2.0
     assert merged["p50_ms"] == pytest.approx(1.25) and merged["p99_ms"] == pytest.approx(4.0)
@@ -195,8 +196,8 @@ def test_halves_merge_into_one_measurement() -> None:
 
 
 def test_compared_servers_share_a_group() -> None:
-    run = bench_module()
-    found = {tuple(spec.name for spec in group) for group in run.groups(run.server_specs())}
+    specs = bench_module("specs")
+    found = {tuple(spec.name for spec in group) for group in specs.groups(specs.server_specs())}
     assert (
         "stdlib ThreadingTCPServer",
         "pyref ThreadingTCPServer",
@@ -211,9 +212,9 @@ def test_compared_servers_share_a_group() -> None:
         "pyref UnixStreamServer",
         "Go-backed drop-in UnixStreamServer",
     ) in found
-    udp = [spec for spec in run.server_specs() if spec.server == "UDPServer"]
+    udp = [spec for spec in specs.server_specs() if spec.server == "UDPServer"]
     assert len(udp) == 3 and all(spec.patterns == ("datagram", "sequential") for spec in udp)
-    loops = [[(spec.impl, spec.packet) for spec in group] for group in run.loop_specs()]
+    loops = [[(spec.impl, spec.packet) for spec in group] for group in specs.loop_specs()]
     assert loops == [
         [("stdlib", 16 << 20), ("pyref", 16 << 20), ("go", 16 << 20)],
         [("stdlib", 8192), ("pyref", 8192), ("go", 8192)],
@@ -223,3 +224,27 @@ def test_compared_servers_share_a_group() -> None:
         "Go packages threading.UDPServer",
         "Go packages server.UDPServer",
     ) in found
+
+
+def test_targets_are_one_table() -> None:
+    targets = bench_module("targets")
+    names = [t.what for t in targets.TARGETS]
+    assert len(names) == len(set(names)), "a target is defined twice"
+    # Issue 12, item 5: the Go packages' UDP servers and Unix keep-alive.
+    for name in (
+        "Go packages threading.UDPServer udp datagram >= 0.9x raw Go",
+        "Go packages server.UDPServer udp datagram >= 0.9x raw Go",
+        "Go packages threading.UnixStreamServer unix keepalive >= 0.9x raw Go",
+    ):
+        assert names.count(name) == 1, name
+    # Every target reads rows some server or handle_request() process produces.
+    specs = bench_module("specs")
+    servers = specs.server_specs()
+    for t in targets.TARGETS:
+        if t.metric is targets.RPS:
+            for keys in (t.subject, t.reference):
+                assert any(
+                    all(getattr(s, k) == v for k, v in keys.items() if k != "pattern")
+                    and keys["pattern"] in s.patterns
+                    for s in servers
+                ), (t.what, keys)
