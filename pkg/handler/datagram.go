@@ -17,6 +17,11 @@ type DatagramRequestHandler struct {
 	Socket server.Socket
 	Rfile  *bytes.Reader
 	Wfile  *bytes.Buffer
+
+	// rfile and wfile are what Setup points Rfile and Wfile at: allocated
+	// with the handler, not per request on their own.
+	rfile bytes.Reader
+	wfile bytes.Buffer
 }
 
 // Setup unpacks the request into Packet and Socket and creates Rfile over
@@ -29,8 +34,9 @@ func (h *DatagramRequestHandler) Setup() error {
 		return server.ErrNotDatagram
 	}
 	h.Packet, h.Socket = d.Data, d.Socket
-	h.Rfile = bytes.NewReader(d.Data)
-	h.Wfile = new(bytes.Buffer)
+	h.rfile.Reset(d.Data)
+	h.wfile.Reset()
+	h.Rfile, h.Wfile = &h.rfile, &h.wfile
 	return nil
 }
 

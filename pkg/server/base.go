@@ -418,17 +418,22 @@ func (s *BaseServer) ServeForever(pollInterval Timeout) (err error) {
 		}
 	}()
 	fd := self.Fileno()
-	// A request already pending is taken without the wait (DirectGetter).
+	// A kind used as is takes its requests without a separate wait
+	// (DirectGetter).
 	hook = "DirectGetRequest"
-	try := s.direct(self, fd)
+	get := s.direct(self, fd)
+	stop := s.shutdownRequest.Load
 	for !s.shutdownRequest.Load() {
-		served := false
-		if try != nil {
-			if served, err = s.serveDirect(self, try); err != nil {
+		res := directNone
+		if get != nil {
+			if res, err = s.serveDirect(self, get, pollInterval, stop); err != nil {
 				return err
 			}
+			if res != directGot && s.shutdownRequest.Load() {
+				break // requested during the wait: nothing taken
+			}
 		}
-		if !served {
+		if res == directNone {
 			hook = "WaitReadable"
 			ready, err := s.wait(self, fd, pollInterval)
 			if err != nil {

@@ -286,6 +286,11 @@ func (s *sysSocket) tryAccept() (Conn, net.Addr, bool, error) {
 	if fd < 0 || s.np.Load() == nil {
 		return nil, nil, false, nil
 	}
+	return s.acceptOnce(fd)
+}
+
+// acceptOnce is one non-blocking accept(2) on fd: ok false on EAGAIN.
+func (s *sysSocket) acceptOnce(fd int) (Conn, net.Addr, bool, error) {
 	for {
 		nfd, sa, err := acceptNonblock(fd)
 		if err == unix.EINTR {
@@ -299,6 +304,31 @@ func (s *sysSocket) tryAccept() (Conn, net.Addr, bool, error) {
 	}
 }
 
+// directWait waits on the netpoller, up to wait (None: without limit),
+// until w's operation succeeds (see waitOp). directNone means the socket
+// cannot wait so (not on the netpoller) or was closed: the caller waits its
+// usual way.
+func (s *sysSocket) directWait(wait Timeout, w *waitOp) directResult {
+	np := s.np.Load()
+	if np == nil {
+		return directNone
+	}
+	if d, ok := wait.Duration(); ok {
+		if d <= 0 {
+			return directTimeout
+		}
+		np.f.SetReadDeadline(time.Now().Add(d))
+	} else {
+		np.f.SetReadDeadline(time.Time{})
+	}
+	w.res = directNone
+	err := np.rc.Read(w.fn)
+	if w.res == directNone && errors.Is(err, os.ErrDeadlineExceeded) {
+		return directTimeout
+	}
+	return w.res
+}
+
 func (s *sysSocket) RecvFrom(p []byte) (int, net.Addr, error) {
 	fd := s.Fileno()
 	if fd < 0 {
@@ -308,7 +338,7 @@ func (s *sysSocket) RecvFrom(p []byte) (int, net.Addr, error) {
 		return 0, nil, err
 	}
 	for {
-		n, sa, err := recvfrom(fd, p, 0)
+		n, from, err := recvfrom(fd, p, 0, s.sotype)
 		if err == unix.EINTR {
 			continue
 		}
@@ -320,7 +350,7 @@ func (s *sysSocket) RecvFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return 0, nil, &osError{op: "recvfrom", err: err}
 		}
-		return n, fromSockaddr(sa, s.sotype), nil
+		return n, from, nil
 	}
 }
 
@@ -333,8 +363,14 @@ func (s *sysSocket) tryRecvFrom(p []byte) (int, net.Addr, bool, error) {
 	if fd < 0 {
 		return 0, nil, false, nil
 	}
+	return s.recvOnce(fd, p)
+}
+
+// recvOnce is one recvfrom(2) on fd that does not block: ok false on
+// EAGAIN.
+func (s *sysSocket) recvOnce(fd int, p []byte) (int, net.Addr, bool, error) {
 	for {
-		n, sa, err := recvfrom(fd, p, unix.MSG_DONTWAIT)
+		n, from, err := recvfrom(fd, p, unix.MSG_DONTWAIT, s.sotype)
 		if err == unix.EINTR {
 			continue
 		}
@@ -344,18 +380,29 @@ func (s *sysSocket) tryRecvFrom(p []byte) (int, net.Addr, bool, error) {
 		if err != nil {
 			return 0, nil, true, &osError{op: "recvfrom", err: err}
 		}
-		return n, fromSockaddr(sa, s.sotype), true, nil
+		return n, from, true, nil
 	}
 }
 
 func (s *sysSocket) SendTo(p []byte, addr net.Addr) error {
-	sa, err := toSockaddr(s.family, addr)
-	if err != nil {
-		return &osError{op: "sendto", err: err}
+	// An IPv4 address is converted on the stack (no allocation per
+	// datagram) where the platform allows; any other the usual way.
+	raw4, fast := rawInet4(s.family, addr)
+	var sa sockaddr
+	if !fast {
+		var err error
+		if sa, err = toSockaddr(s.family, addr); err != nil {
+			return &osError{op: "sendto", err: err}
+		}
 	}
 	for {
 		fd := s.Fileno()
-		err := unix.Sendto(fd, p, 0, sa)
+		var err error
+		if fast {
+			err = sendtoInet4(fd, p, &raw4)
+		} else {
+			err = unix.Sendto(fd, p, 0, sa)
+		}
 		if err == unix.EINTR {
 			continue
 		}

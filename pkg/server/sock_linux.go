@@ -3,6 +3,7 @@
 package server
 
 import (
+	"net"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -39,9 +40,10 @@ func acceptNonblock(fd int) (int, unix.Sockaddr, error) {
 	return int(nfd), rawToSockaddr(&rsa), nil
 }
 
-// recvfrom is recvfrom(2) with flags, returning the sender as x/sys's
-// Recvfrom does (nil for an unnamed sender).
-func recvfrom(fd int, p []byte, flags int) (int, unix.Sockaddr, error) {
+// recvfrom is recvfrom(2) with flags, returning the sender as
+// fromSockaddr does for x/sys's Recvfrom (nil for an unnamed sender); an
+// IPv4 sender costs one allocation.
+func recvfrom(fd int, p []byte, flags, sotype int) (int, net.Addr, error) {
 	var rsa unix.RawSockaddrAny
 	alen := uint32(unix.SizeofSockaddrAny)
 	base := unsafe.Pointer(&zeroByte)
@@ -53,7 +55,82 @@ func recvfrom(fd int, p []byte, flags int) (int, unix.Sockaddr, error) {
 	if e != 0 {
 		return 0, nil, e
 	}
-	return int(n), rawToSockaddr(&rsa), nil
+	return int(n), addrFromRaw(&rsa, sotype), nil
+}
+
+// addrFromRaw is fromSockaddr(rawToSockaddr(rsa), sotype), with an IPv4
+// address in one allocation.
+func addrFromRaw(rsa *unix.RawSockaddrAny, sotype int) net.Addr {
+	if rsa.Addr.Family != unix.AF_INET {
+		return fromSockaddr(rawToSockaddr(rsa), sotype)
+	}
+	pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+	pb := (*[2]byte)(unsafe.Pointer(&pp.Port))
+	port := int(pb[0])<<8 | int(pb[1])
+	if sotype == sockDGRAM {
+		a := &udp4Addr{ip: pp.Addr}
+		a.UDPAddr = net.UDPAddr{IP: a.ip[:], Port: port}
+		return &a.UDPAddr
+	}
+	a := &tcp4Addr{ip: pp.Addr}
+	a.TCPAddr = net.TCPAddr{IP: a.ip[:], Port: port}
+	return &a.TCPAddr
+}
+
+// udp4Addr and tcp4Addr are an IPv4 address and its 4-byte IP in one
+// allocation.
+type udp4Addr struct {
+	net.UDPAddr
+	ip [4]byte
+}
+
+type tcp4Addr struct {
+	net.TCPAddr
+	ip [4]byte
+}
+
+// rawInet4 converts an IPv4 *net.UDPAddr or *net.TCPAddr for an AF_INET
+// socket as toSockaddr does, on the stack; ok false for anything else
+// (toSockaddr then converts it, or reports its error).
+func rawInet4(family int, addr net.Addr) (rsa unix.RawSockaddrInet4, ok bool) {
+	var ip net.IP
+	var port int
+	switch a := addr.(type) {
+	case *net.UDPAddr:
+		ip, port = a.IP, a.Port
+	case *net.TCPAddr:
+		ip, port = a.IP, a.Port
+	default:
+		return rsa, false
+	}
+	if family != unix.AF_INET || port < 0 || port > 65535 {
+		return rsa, false
+	}
+	if len(ip) != 0 {
+		ip4 := ip.To4()
+		if ip4 == nil {
+			return rsa, false
+		}
+		copy(rsa.Addr[:], ip4)
+	}
+	rsa.Family = unix.AF_INET
+	p := (*[2]byte)(unsafe.Pointer(&rsa.Port))
+	p[0], p[1] = byte(port>>8), byte(port)
+	return rsa, true
+}
+
+// sendtoInet4 is sendto(2) of p to rsa.
+func sendtoInet4(fd int, p []byte, rsa *unix.RawSockaddrInet4) error {
+	base := unsafe.Pointer(&zeroByte)
+	if len(p) > 0 {
+		base = unsafe.Pointer(&p[0])
+	}
+	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(base), uintptr(len(p)), 0,
+		uintptr(unsafe.Pointer(rsa)), unix.SizeofSockaddrInet4)
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 // rawToSockaddr converts the addresses a server socket sees (AF_INET,

@@ -1,19 +1,15 @@
 package threading
 
-import (
-	"net"
-
-	"github.com/gopy-socketserver/socketserver/pkg/server"
-)
+import "github.com/gopy-socketserver/socketserver/pkg/server"
 
 // DirectGetRequest returns s and its TCPServer's GetRequest without
 // blocking, so that ServeForever on a plain threading.TCPServer skips the
 // readiness wait when a connection is pending (see server.DirectGetter).
 //
 // CPython: Lib/socketserver.py:505 TCPServer.get_request
-func (s *TCPServer) DirectGetRequest() (server.Server, func() (server.Request, net.Addr, bool, error)) {
-	_, try := s.TCPServer.DirectGetRequest()
-	return s, try
+func (s *TCPServer) DirectGetRequest() (server.Server, *server.DirectGet) {
+	_, get := s.TCPServer.DirectGetRequest()
+	return s, get
 }
 
 // DirectGetRequest returns s and its UDPServer's GetRequest without
@@ -21,7 +17,7 @@ func (s *TCPServer) DirectGetRequest() (server.Server, func() (server.Request, n
 // readiness wait when a datagram is pending (see server.DirectGetter).
 //
 // CPython: Lib/socketserver.py:540 UDPServer.get_request
-func (s *UDPServer) DirectGetRequest() (server.Server, func() (server.Request, net.Addr, bool, error)) {
-	_, try := s.UDPServer.DirectGetRequest()
-	return s, try
+func (s *UDPServer) DirectGetRequest() (server.Server, *server.DirectGet) {
+	_, get := s.UDPServer.DirectGetRequest()
+	return s, get
 }

@@ -18,16 +18,16 @@ func TestDirectGetRequestOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer u.ServerClose()
-	if owner, try := u.DirectGetRequest(); owner != server.Server(u) || try == nil {
-		t.Errorf("UDPServer: owner %T, try %v", owner, try != nil)
+	if owner, get := u.DirectGetRequest(); owner != server.Server(u) || get == nil {
+		t.Errorf("UDPServer: owner %T, try %v", owner, get != nil)
 	}
 	c, err := threading.NewTCPServer("127.0.0.1:0", nop)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.ServerClose()
-	if owner, try := c.DirectGetRequest(); owner != server.Server(c) || try == nil {
-		t.Errorf("TCPServer: owner %T, try %v", owner, try != nil)
+	if owner, get := c.DirectGetRequest(); owner != server.Server(c) || get == nil {
+		t.Errorf("TCPServer: owner %T, try %v", owner, get != nil)
 	}
 	type embedding struct{ *threading.UDPServer }
 	e := embedding{u}

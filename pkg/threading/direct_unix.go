@@ -2,26 +2,22 @@
 
 package threading
 
-import (
-	"net"
-
-	"github.com/gopy-socketserver/socketserver/pkg/server"
-)
+import "github.com/gopy-socketserver/socketserver/pkg/server"
 
 // DirectGetRequest returns s and its UnixStreamServer's GetRequest without
 // blocking (see server.DirectGetter).
 //
 // CPython: Lib/socketserver.py:505 TCPServer.get_request
-func (s *UnixStreamServer) DirectGetRequest() (server.Server, func() (server.Request, net.Addr, bool, error)) {
-	_, try := s.UnixStreamServer.DirectGetRequest()
-	return s, try
+func (s *UnixStreamServer) DirectGetRequest() (server.Server, *server.DirectGet) {
+	_, get := s.UnixStreamServer.DirectGetRequest()
+	return s, get
 }
 
 // DirectGetRequest returns s and its UnixDatagramServer's GetRequest
 // without blocking (see server.DirectGetter).
 //
 // CPython: Lib/socketserver.py:540 UDPServer.get_request
-func (s *UnixDatagramServer) DirectGetRequest() (server.Server, func() (server.Request, net.Addr, bool, error)) {
-	_, try := s.UnixDatagramServer.DirectGetRequest()
-	return s, try
+func (s *UnixDatagramServer) DirectGetRequest() (server.Server, *server.DirectGet) {
+	_, get := s.UnixDatagramServer.DirectGetRequest()
+	return s, get
 }
