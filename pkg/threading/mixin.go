@@ -60,7 +60,36 @@ type Mixin struct {
 	idle    chan struct{}
 }
 
-type worker struct{ done chan struct{} }
+// worker is one request's worker: what it runs, and, when it is tracked,
+// its done channel, made by join (under mu) only for a worker it waits
+// for and closed when the worker finishes, so a worker nobody joins costs
+// no channel.
+type worker struct {
+	m       *Mixin
+	srv     server.Server
+	req     server.Request
+	addr    net.Addr
+	tracked bool
+	done    chan struct{}
+}
+
+// run is the worker's body: srv's ProcessRequestThread (or the Mixin's),
+// its escaped error to the excepthook, then the bookkeeping.
+func (w *worker) run() {
+	m := w.m
+	defer m.workerDone(w)
+	var err error
+	if o, ok := w.srv.(RequestThreader); ok {
+		err = server.Recover("ProcessRequestThread", func() error {
+			return o.ProcessRequestThread(w.req, w.addr)
+		})
+	} else {
+		err = m.ProcessRequestThread(w.srv, w.req, w.addr)
+	}
+	if err != nil {
+		m.exceptHook(err)
+	}
+}
 
 // NewMixin returns a Mixin with CPython's defaults (BlockOnClose true).
 //
@@ -84,37 +113,23 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 	}
 	blockOnClose := server.SettingBool(srv, "block_on_close", m.BlockOnClose)
 	daemon := server.SettingBool(srv, "daemon_threads", m.DaemonThreads)
-	var w *worker
+	w := &worker{m: m, srv: srv, req: req, addr: clientAddress}
 	m.mu.Lock()
 	if blockOnClose && m.threads == nil {
 		m.threads = make(map[*worker]struct{})
 	}
-	tracked := m.threads != nil && !daemon
-	if tracked {
-		w = &worker{done: make(chan struct{})}
+	w.tracked = m.threads != nil && !daemon
+	if w.tracked {
 		m.threads[w] = struct{}{}
 	}
 	m.active++
 	m.mu.Unlock()
-	run := func() {
-		defer m.workerDone(w, tracked)
-		var err error
-		if o, ok := srv.(RequestThreader); ok {
-			err = server.Recover("ProcessRequestThread", func() error {
-				return o.ProcessRequestThread(req, clientAddress)
-			})
-		} else {
-			err = m.ProcessRequestThread(srv, req, clientAddress)
-		}
-		if err != nil {
-			m.exceptHook(err)
-		}
-	}
 	spawn := m.Spawn
 	if spawn == nil {
-		goWorker(run)
+		goWorker(w)
 		return nil
 	}
+	run := w.run
 	// claimed makes run happen at most once, and never after a failed
 	// Spawn has given the worker up.
 	var claimed atomic.Bool
@@ -125,7 +140,7 @@ func (m *Mixin) ProcessRequest(srv server.Server, req server.Request, clientAddr
 	}
 	if err := server.Recover("Spawn", func() error { return spawn(once) }); err != nil {
 		if claimed.CompareAndSwap(false, true) {
-			m.workerDone(w, tracked) // the thread never started (not joined)
+			m.workerDone(w) // the thread never started (not joined)
 		}
 		return err
 	}
@@ -162,19 +177,20 @@ func (m *Mixin) exceptHook(err error) {
 	}
 }
 
-func (m *Mixin) workerDone(w *worker, tracked bool) {
+func (m *Mixin) workerDone(w *worker) {
 	m.mu.Lock()
-	if tracked {
+	if w.tracked {
 		delete(m.threads, w)
 	}
+	done := w.done // made by a join waiting for w, if any
 	m.active--
 	if m.active == 0 && m.idle != nil {
 		close(m.idle)
 		m.idle = nil
 	}
 	m.mu.Unlock()
-	if w != nil {
-		close(w.done)
+	if done != nil {
+		close(done)
 	}
 }
 
@@ -215,16 +231,19 @@ func (m *Mixin) ServerClose(super func() error) error {
 // join pops every tracked worker and waits for each (F3, F4).
 func (m *Mixin) join() {
 	m.mu.Lock()
-	var ws []*worker
+	var dones []chan struct{}
 	for w := range m.threads {
-		ws = append(ws, w)
+		if w.done == nil {
+			w.done = make(chan struct{})
+		}
+		dones = append(dones, w.done)
 	}
 	if m.threads != nil {
 		m.threads = make(map[*worker]struct{})
 	}
 	m.mu.Unlock()
-	for _, w := range ws {
-		<-w.done
+	for _, done := range dones {
+		<-done
 	}
 }
 

@@ -11,33 +11,35 @@ import "time"
 // request still runs concurrently with the loop and with every other
 // request: when no worker is idle a new goroutine starts.
 
-// idleWorkers hands a request to a goroutine waiting for one.
-var idleWorkers = make(chan func())
+// idleWorkers hands a request's worker to a goroutine waiting for one.
+var idleWorkers = make(chan *worker)
 
 // workerLinger is how long an idle worker waits for a request: it exits
 // between one and two lingers after its last one.
 const workerLinger = time.Second
 
-// goWorker runs run on an idle worker, or on a new goroutine.
-func goWorker(run func()) {
+// goWorker runs w on an idle goroutine, or on a new one.
+func goWorker(w *worker) {
 	select {
-	case idleWorkers <- run:
+	case idleWorkers <- w:
 	default:
-		go workerLoop(run)
+		go workerLoop(w)
 	}
 }
 
-// workerLoop runs run, then the requests handed to it until it has been idle
-// for a whole tick.
-func workerLoop(run func()) {
-	run()
+// workerLoop runs w, then the workers handed to it until it has been
+// idle for a whole tick. It keeps no reference to a finished request.
+func workerLoop(w *worker) {
+	w.run()
+	w = nil
 	tick := time.NewTicker(workerLinger)
 	defer tick.Stop()
 	used := true
 	for {
 		select {
-		case run = <-idleWorkers:
-			run()
+		case w = <-idleWorkers:
+			w.run()
+			w = nil
 			used = true
 		case <-tick.C:
 			if !used {
