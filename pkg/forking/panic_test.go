@@ -6,15 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gopy-socketserver/socketserver/pkg/forking"
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -23,130 +21,63 @@ import (
 // CPython's child branch routes the exception: status 1 after an Exception
 // (E8, J2).
 
-// fpanicky is a ForkingTCPServer "subclass" whose hook named panicIn
+// fpanicky is a ForkingTCPServer "subclass" whose hook named PanicIn
 // panics; it records its calls and what HandleError gets.
 type fpanicky struct {
 	forking.TCPServer
-	panicIn string
-	mu      sync.Mutex
-	calls   []string
-	handled []error
-	reqs    []server.Request
-}
-
-func (s *fpanicky) hook(name string) {
-	s.mu.Lock()
-	s.calls = append(s.calls, name)
-	s.mu.Unlock()
-	if s.panicIn == name {
-		panic(name + " exploded")
-	}
-}
-
-func (s *fpanicky) called(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.calls {
-		if c == name {
-			return true
-		}
-	}
-	return false
+	servertest.PanicRecorder
 }
 
 func (s *fpanicky) GetRequest() (server.Request, net.Addr, error) {
-	s.hook("GetRequest")
-	req, addr, err := s.TCPServer.GetRequest()
-	if err == nil {
-		s.mu.Lock()
-		s.reqs = append(s.reqs, req)
-		s.mu.Unlock()
-	}
-	return req, addr, err
+	s.Hook("GetRequest")
+	return s.Accepted(s.TCPServer.GetRequest())
 }
 
 func (s *fpanicky) VerifyRequest(req server.Request, addr net.Addr) (bool, error) {
-	s.hook("VerifyRequest")
+	s.Hook("VerifyRequest")
 	return s.TCPServer.VerifyRequest(req, addr)
 }
 
 func (s *fpanicky) FinishRequest(req server.Request, addr net.Addr) error {
-	s.hook("FinishRequest")
+	s.Hook("FinishRequest")
 	return s.TCPServer.FinishRequest(req, addr)
 }
 
 func (s *fpanicky) ShutdownRequest(req server.Request) error {
-	s.hook("ShutdownRequest")
+	s.Hook("ShutdownRequest")
 	return s.TCPServer.ShutdownRequest(req)
 }
 
 func (s *fpanicky) CloseRequest(req server.Request) error {
-	s.hook("CloseRequest")
+	s.Hook("CloseRequest")
 	return s.TCPServer.CloseRequest(req)
 }
 
-func (s *fpanicky) HandleError(req server.Request, addr net.Addr, err error) error {
-	s.mu.Lock()
-	s.handled = append(s.handled, err)
-	s.mu.Unlock()
-	s.hook("HandleError")
-	return nil
+func (s *fpanicky) HandleError(_ server.Request, _ net.Addr, err error) error {
+	return s.RecordHandled(err)
 }
 
 // fpanickyHandler panics for "ServeRequest", fails for "HandleError", and
 // otherwise succeeds without I/O.
 var fpanickyHandler = server.HandlerFunc(func(_ server.Request, _ net.Addr, srv server.Server) error {
-	s := srv.(*fpanicky)
-	switch s.panicIn {
-	case "ServeRequest":
-		s.hook("ServeRequest")
-	case "HandleError":
-		return errors.New("handler failed")
-	}
-	return nil
+	return srv.(*fpanicky).InHandler()
 })
 
 func newFPanicky(t *testing.T, panicIn string) *fpanicky {
 	t.Helper()
 	s := &fpanicky{TCPServer: forking.TCPServer{Mixin: forking.NewMixin()}}
-	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(s, addr, fpanickyHandler, true); err != nil {
-		t.Fatal(err)
-	}
-	s.panicIn = panicIn
+	servertest.InitTCP(t, s, fpanickyHandler)
+	s.PanicIn = panicIn
 	s.Fork = func(server.Server, server.Request, net.Addr) (int, error) {
-		s.hook("Fork")
+		s.Hook("Fork")
 		return 4242, nil // a child that never existed: Wait is faked too
 	}
 	s.Wait = func(pid, options int) (int, syscall.WaitStatus, error) {
-		s.hook("Wait")
+		s.Hook("Wait")
 		return pid, 0, nil
 	}
-	t.Cleanup(func() {
-		s.closeRequests()
-		s.TCPServer.TCPServer.ServerClose()
-	})
+	t.Cleanup(func() { s.CloseAll(s.TCPServer.TCPServer.ServerClose) })
 	return s
-}
-
-func (s *fpanicky) closeRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range s.reqs {
-		r.(server.Conn).Close()
-	}
-}
-
-// wantPanic checks that err is a *server.PanicError naming hook.
-func wantPanic(t *testing.T, what string, err error, hook string) {
-	t.Helper()
-	var pe *server.PanicError
-	if !errors.As(err, &pe) {
-		t.Fatalf("%s = %v (%T), want a *server.PanicError from %s", what, err, err, hook)
-	}
-	if pe.Hook != hook || !strings.Contains(string(pe.Stack), "panic_test.go") {
-		t.Fatalf("%s: PanicError{Hook: %q} (want %q), stack:\n%s", what, pe.Hook, hook, pe.Stack)
-	}
 }
 
 // The parent's side: one case per hook the parent calls. withChild first
@@ -177,7 +108,7 @@ func TestForkingParentHookPanicsContained_E8_B8(t *testing.T) {
 		t.Run(tc.hook+"/"+tc.entry, func(t *testing.T) {
 			s := newFPanicky(t, "")
 			if tc.withChild {
-				reply := askAsync(s.ServerAddress.String())
+				reply := servertest.AskAsync(s.ServerAddress.String(), "x\n")
 				s.Timeout = server.After(10 * time.Second)
 				if err := s.HandleRequest(); err != nil {
 					t.Fatal(err)
@@ -187,77 +118,37 @@ func TestForkingParentHookPanicsContained_E8_B8(t *testing.T) {
 					t.Fatalf("children %v", s.ActiveChildren())
 				}
 			}
-			s.panicIn = tc.hook
+			s.PanicIn = tc.hook
 			var reply chan string
 			if !tc.withChild {
-				reply = askAsync(s.ServerAddress.String())
+				reply = servertest.AskAsync(s.ServerAddress.String(), "x\n")
 			}
 			var err error
 			switch tc.entry {
-			case "HandleRequest":
-				s.Timeout = server.After(10 * time.Second)
-				err = s.HandleRequest()
+			case "HandleRequest", "ServeForever":
+				err = servertest.RunLoop(t, s, tc.entry, tc.hook, fast)
 			case "HandleTimeout":
-				s.Timeout = server.After(0)
-				err = s.HandleRequest()
+				err = servertest.RunLoop(t, s, "HandleRequest", "HandleTimeout", fast)
 			case "Close":
 				err = s.Close()
 			case "ShutdownContext":
 				err = s.ShutdownContext(context.Background())
-			case "ServeForever":
-				done := make(chan error, 1)
-				go func() { done <- s.ServeForever(fast) }()
-				select {
-				case err = <-done:
-				case <-time.After(10 * time.Second):
-					s.Shutdown()
-					t.Fatal("ServeForever went on after the panic")
-				}
 			}
-			if tc.returned != "" {
-				wantPanic(t, tc.entry, err, tc.returned)
-			} else if err != nil {
-				t.Fatalf("%s = %v, want nil", tc.entry, err)
-			}
-			s.mu.Lock()
-			handled := s.handled
-			s.mu.Unlock()
-			if tc.handled != "" {
-				if len(handled) != 1 {
-					t.Fatalf("HandleError got %v", handled)
-				}
-				wantPanic(t, "HandleError's error", handled[0], tc.handled)
-			} else if len(handled) > 0 {
+			servertest.WantReturned(t, tc.entry, err, tc.returned)
+			handled := s.Handled()
+			servertest.WantReceived(t, "HandleError", handled, tc.handled)
+			if tc.handled == "" && len(handled) > 0 {
 				t.Fatalf("HandleError got %v", handled)
 			}
-			if tc.hook == "Fork" && !s.called("ShutdownRequest") {
+			if tc.hook == "Fork" && !s.Called("ShutdownRequest") {
 				t.Fatal("the request was not shut down after HandleError")
 			}
 			if reply != nil {
-				s.closeRequests()
-				s.TCPServer.TCPServer.ServerClose()
+				s.CloseAll(s.TCPServer.TCPServer.ServerClose)
 				<-reply
 			}
 		})
 	}
-}
-
-// askAsync connects, sends a line and reads until EOF, in a goroutine.
-func askAsync(addr string) chan string {
-	ch := make(chan string, 1)
-	go func() {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
-			ch <- "dial: " + err.Error()
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, "x\n")
-		b, _ := io.ReadAll(c)
-		ch <- string(b)
-	}()
-	return ch
 }
 
 // The child's side, in process: ChildProcess's status and routing when a
@@ -278,21 +169,16 @@ func TestChildProcessHookPanics_E8_J2(t *testing.T) {
 		{hook: "CloseRequest", status: 0, shutdown: true},
 	} {
 		t.Run(tc.hook, func(t *testing.T) {
-			s := &fpanicky{panicIn: tc.hook}
+			s := &fpanicky{PanicRecorder: servertest.PanicRecorder{PanicIn: tc.hook}}
 			s.BaseServer.Init(s, nil, fpanickyHandler)
 			c1, c2 := net.Pipe()
 			defer c2.Close()
 			if got := forking.ChildProcess(s, c1, nil); got != tc.status {
 				t.Fatalf("status %d, want %d", got, tc.status)
 			}
-			if tc.handled != "" {
-				if len(s.handled) != 1 {
-					t.Fatalf("HandleError got %v", s.handled)
-				}
-				wantPanic(t, "HandleError's error", s.handled[0], tc.handled)
-			}
-			if s.called("ShutdownRequest") != tc.shutdown {
-				t.Fatalf("calls %v", s.calls)
+			servertest.WantReceived(t, "HandleError", s.Handled(), tc.handled)
+			if s.Called("ShutdownRequest") != tc.shutdown {
+				t.Fatalf("calls %v", s.Calls())
 			}
 		})
 	}

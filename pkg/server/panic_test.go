@@ -1,18 +1,14 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 )
 
@@ -20,52 +16,23 @@ import (
 // *PanicError the call returns, or takes the path CPython gives that hook's
 // exception (B8, J2).
 
-// panicky is a TCPServer "subclass" whose hook named panicIn panics; every
+// panicky is a TCPServer "subclass" whose hook named PanicIn panics; every
 // hook records its call.
 type panicky struct {
 	server.TCPServer
-	panicIn string
-	value   any   // the panic value; nil: "<hook> exploded"
+	servertest.PanicRecorder
 	bindErr error // ServerBind's error, to reach ServerClose from Init
-	mu      sync.Mutex
-	calls   []string
-	handled []error // what HandleError received
-	reqs    []server.Request
 }
 
-func (s *panicky) hook(name string) {
-	s.mu.Lock()
-	s.calls = append(s.calls, name)
-	s.mu.Unlock()
-	if s.panicIn == name {
-		v := s.value
-		if v == nil {
-			v = name + " exploded"
-		}
-		panic(v)
-	}
-}
-
-func (s *panicky) called(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.calls {
-		if c == name {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *panicky) Fileno() int { s.hook("Fileno"); return s.TCPServer.Fileno() }
+func (s *panicky) Fileno() int { s.Hook("Fileno"); return s.TCPServer.Fileno() }
 
 func (s *panicky) ServerSocket() server.Socket {
-	s.hook("ServerSocket")
+	s.Hook("ServerSocket")
 	return s.TCPServer.ServerSocket()
 }
 
 func (s *panicky) ServerBind() error {
-	s.hook("ServerBind")
+	s.Hook("ServerBind")
 	if s.bindErr != nil {
 		return s.bindErr
 	}
@@ -73,139 +40,72 @@ func (s *panicky) ServerBind() error {
 }
 
 func (s *panicky) ServerActivate() error {
-	s.hook("ServerActivate")
+	s.Hook("ServerActivate")
 	return s.TCPServer.ServerActivate()
 }
-func (s *panicky) ServerClose() error { s.hook("ServerClose"); return s.TCPServer.ServerClose() }
+
+func (s *panicky) ServerClose() error { s.Hook("ServerClose"); return s.TCPServer.ServerClose() }
 
 func (s *panicky) GetRequest() (server.Request, net.Addr, error) {
-	s.hook("GetRequest")
-	req, addr, err := s.TCPServer.GetRequest()
-	if err == nil {
-		s.mu.Lock()
-		s.reqs = append(s.reqs, req)
-		s.mu.Unlock()
-	}
-	return req, addr, err
+	s.Hook("GetRequest")
+	return s.Accepted(s.TCPServer.GetRequest())
 }
 
 func (s *panicky) VerifyRequest(req server.Request, addr net.Addr) (bool, error) {
-	s.hook("VerifyRequest")
+	s.Hook("VerifyRequest")
 	return s.TCPServer.VerifyRequest(req, addr)
 }
 
 func (s *panicky) ProcessRequest(req server.Request, addr net.Addr) error {
-	s.hook("ProcessRequest")
+	s.Hook("ProcessRequest")
 	return s.TCPServer.ProcessRequest(req, addr)
 }
 
 func (s *panicky) FinishRequest(req server.Request, addr net.Addr) error {
-	s.hook("FinishRequest")
+	s.Hook("FinishRequest")
 	return s.TCPServer.FinishRequest(req, addr)
 }
 
 func (s *panicky) ShutdownRequest(req server.Request) error {
-	s.hook("ShutdownRequest")
+	s.Hook("ShutdownRequest")
 	return s.TCPServer.ShutdownRequest(req)
 }
 
 func (s *panicky) CloseRequest(req server.Request) error {
-	s.hook("CloseRequest")
+	s.Hook("CloseRequest")
 	return s.TCPServer.CloseRequest(req)
 }
 
-func (s *panicky) HandleError(req server.Request, addr net.Addr, err error) error {
-	s.mu.Lock()
-	s.handled = append(s.handled, err)
-	s.mu.Unlock()
-	s.hook("HandleError")
-	return nil
+func (s *panicky) HandleError(_ server.Request, _ net.Addr, err error) error {
+	return s.RecordHandled(err)
 }
 
-func (s *panicky) HandleTimeout() error { s.hook("HandleTimeout"); return s.TCPServer.HandleTimeout() }
+func (s *panicky) HandleTimeout() error { s.Hook("HandleTimeout"); return s.TCPServer.HandleTimeout() }
 
 func (s *panicky) ServiceActions() error {
-	s.hook("ServiceActions")
+	s.Hook("ServiceActions")
 	return s.TCPServer.ServiceActions()
 }
 
 // panickyHandler echoes a line; it panics for "ServeRequest" and fails for
 // "HandleError" (so that HandleError is called).
 var panickyHandler = server.HandlerFunc(func(req server.Request, _ net.Addr, srv server.Server) error {
-	s := srv.(*panicky)
-	switch s.panicIn {
-	case "ServeRequest":
-		s.hook("ServeRequest")
-	case "HandleError":
-		return errors.New("handler failed")
-	}
-	c := req.(server.Conn)
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
+	if err := srv.(*panicky).InHandler(); err != nil {
 		return err
 	}
-	_, err = c.Write([]byte(line))
-	return err
+	return servertest.ReplyLine(req)
 })
 
 func newPanicky(t *testing.T, panicIn string) *panicky {
 	t.Helper()
 	s := &panicky{}
-	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(s, addr, panickyHandler, true); err != nil {
-		t.Fatal(err)
-	}
-	s.panicIn = panicIn
+	servertest.InitTCP(t, s, panickyHandler)
+	s.PanicIn = panicIn
 	if panicIn == "WaitReadable" {
 		s.WaitReadable = func(int, server.Timeout) (bool, error) { panic("WaitReadable exploded") }
 	}
-	t.Cleanup(func() {
-		s.mu.Lock()
-		reqs := s.reqs
-		s.mu.Unlock()
-		for _, r := range reqs {
-			r.(server.Conn).Close() // those a panic left open
-		}
-		s.TCPServer.ServerClose()
-	})
+	t.Cleanup(func() { s.CloseAll(s.TCPServer.ServerClose) })
 	return s
-}
-
-// askAsync sends msg from another goroutine; the channel gets the reply.
-func askAsync(addr, msg string) chan string {
-	ch := make(chan string, 1)
-	go func() {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
-			ch <- "dial: " + err.Error()
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		c.Write([]byte(msg))
-		b, _ := io.ReadAll(c)
-		ch <- string(b)
-	}()
-	return ch
-}
-
-// wantPanic checks that err is a *PanicError naming hook, with the panic's
-// value and a stack through this file.
-func wantPanic(t *testing.T, what string, err error, hook string) {
-	t.Helper()
-	var pe *server.PanicError
-	if !errors.As(err, &pe) {
-		t.Fatalf("%s = %v (%T), want a *PanicError from %s", what, err, err, hook)
-	}
-	if pe.Hook != hook {
-		t.Fatalf("%s: PanicError.Hook = %q, want %q (%v)", what, pe.Hook, hook, err)
-	}
-	if !strings.Contains(string(pe.Stack), "panic_test.go") {
-		t.Fatalf("%s: the stack does not show the panic:\n%s", what, pe.Stack)
-	}
-	if !strings.HasPrefix(pe.Error(), "panic in "+hook+": ") {
-		t.Fatalf("%s: message %q", what, pe.Error())
-	}
 }
 
 // loopPanicCases: one per hook the loop calls. returned is the Hook of the
@@ -263,55 +163,29 @@ func TestHookPanicsContained_B8_J2(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				s := newPanicky(t, tc.hook)
-				s.value = tc.value
+				s.Value = tc.value
 				var reply chan string
 				if tc.client {
-					reply = askAsync(s.ServerAddress.String(), "x\n")
+					reply = servertest.AskAsync(s.ServerAddress.String(), "x\n")
 				}
-				var err error
-				switch entry {
-				case "HandleRequest":
-					if tc.hook == "HandleTimeout" {
-						s.Timeout = server.After(0)
-					} else {
-						s.Timeout = server.After(10 * time.Second)
-					}
-					err = s.HandleRequest()
-				case "ServeForever":
-					done := make(chan error, 1)
-					go func() { done <- s.ServeForever(fast) }()
-					select {
-					case err = <-done:
-					case <-time.After(10 * time.Second):
-						s.Shutdown()
-						t.Fatal("ServeForever went on after the panic")
-					}
-				}
-				if tc.returned == "" {
-					if err != nil {
-						t.Fatalf("%s = %v, want nil", entry, err)
-					}
-				} else {
-					wantPanic(t, entry, err, tc.returned)
-				}
-				s.mu.Lock()
-				handled := s.handled
-				s.mu.Unlock()
+				err := servertest.RunLoop(t, s, entry, tc.hook, fast)
+				servertest.WantReturned(t, entry, err, tc.returned)
+				handled := s.Handled()
 				switch {
 				case tc.handled != "":
 					if len(handled) == 0 {
 						t.Fatal("HandleError not called")
 					}
-					wantPanic(t, "HandleError's error", handled[0], tc.handled)
+					servertest.WantPanic(t, "HandleError's error", handled[0], tc.handled)
 				case tc.hook != "HandleError" && len(handled) > 0:
 					t.Fatalf("HandleError called with %v", handled)
 				}
-				if tc.returned == "" && !s.called("ShutdownRequest") {
+				if tc.returned == "" && !s.Called("ShutdownRequest") {
 					t.Fatal("the request was not shut down after HandleError")
 				}
 				if entry == "ServeForever" {
 					// The loop's state was reset: it serves again and stops.
-					s.panicIn = ""
+					s.PanicIn = ""
 					s.WaitReadable = nil
 					done := make(chan error, 1)
 					go func() { done <- s.ServeForever(fast) }()
@@ -321,12 +195,7 @@ func TestHookPanicsContained_B8_J2(t *testing.T) {
 					}
 				}
 				if tc.client {
-					s.mu.Lock()
-					for _, r := range s.reqs {
-						r.(server.Conn).Close() // those a panic left open
-					}
-					s.mu.Unlock()
-					s.TCPServer.ServerClose() // and those never accepted
+					s.CloseAll(s.TCPServer.ServerClose)
 					<-reply
 				}
 			})
@@ -352,7 +221,7 @@ func TestInitAndClosePanicsContained_C6_B17(t *testing.T) {
 		{hook: "ServerClose", bindErr: errors.New("bind failed"), want: "ServerClose"},
 	} {
 		t.Run(tc.hook, func(t *testing.T) {
-			s := &panicky{panicIn: tc.hook, bindErr: tc.bindErr}
+			s := &panicky{PanicRecorder: servertest.PanicRecorder{PanicIn: tc.hook}, bindErr: tc.bindErr}
 			var made server.Socket
 			s.NewSocket = func(family, sotype int) (server.Socket, error) {
 				if tc.hook == "NewSocket" {
@@ -363,7 +232,7 @@ func TestInitAndClosePanicsContained_C6_B17(t *testing.T) {
 				return sock, err
 			}
 			err := s.Init(s, addr, panickyHandler, true)
-			wantPanic(t, "Init", err, tc.want)
+			servertest.WantPanic(t, "Init", err, tc.want)
 			if made != nil {
 				if tc.closed && made.Fileno() != -1 {
 					t.Fatal("the socket was not closed after the panic")
@@ -374,8 +243,8 @@ func TestInitAndClosePanicsContained_C6_B17(t *testing.T) {
 	}
 	t.Run("Close", func(t *testing.T) {
 		s := newPanicky(t, "")
-		s.panicIn = "ServerClose"
-		wantPanic(t, "Close", s.Close(), "ServerClose")
+		s.PanicIn = "ServerClose"
+		servertest.WantPanic(t, "Close", s.Close(), "ServerClose")
 	})
 }
 
@@ -386,10 +255,7 @@ func (s *panickyDrainer) Drain(context.Context) error { panic("Drain exploded") 
 
 func TestShutdownContextDrainPanic(t *testing.T) {
 	s := &panickyDrainer{}
-	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(s, addr, panickyHandler, true); err != nil {
-		t.Fatal(err)
-	}
+	servertest.InitTCP(t, s, panickyHandler)
 	defer s.TCPServer.ServerClose()
-	wantPanic(t, "ShutdownContext", s.ShutdownContext(context.Background()), "Drain")
+	servertest.WantPanic(t, "ShutdownContext", s.ShutdownContext(context.Background()), "Drain")
 }

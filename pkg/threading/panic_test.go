@@ -1,16 +1,12 @@
 package threading_test
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"io"
 	"net"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gopy-socketserver/socketserver/pkg/internal/servertest"
 	"github.com/gopy-socketserver/socketserver/pkg/server"
 	"github.com/gopy-socketserver/socketserver/pkg/threading"
 )
@@ -19,173 +15,78 @@ import (
 // 4): in the loop as in the synchronous server (B8), in a worker as
 // process_request_thread routes the exception (G4, J2).
 
-// tpanicky is a ThreadingTCPServer "subclass" whose hook named panicIn
+// tpanicky is a ThreadingTCPServer "subclass" whose hook named PanicIn
 // panics; it records its calls, what HandleError and the excepthook get.
 type tpanicky struct {
 	threading.TCPServer
-	panicIn  string
-	mu       sync.Mutex
-	calls    []string
-	handled  []error
-	excepted []error
-	reqs     []server.Request
-}
-
-func (s *tpanicky) hook(name string) {
-	s.mu.Lock()
-	s.calls = append(s.calls, name)
-	s.mu.Unlock()
-	if s.panicIn == name {
-		panic(name + " exploded")
-	}
-}
-
-func (s *tpanicky) called(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.calls {
-		if c == name {
-			return true
-		}
-	}
-	return false
+	servertest.PanicRecorder
 }
 
 func (s *tpanicky) GetRequest() (server.Request, net.Addr, error) {
-	s.hook("GetRequest")
-	req, addr, err := s.TCPServer.GetRequest()
-	if err == nil {
-		s.mu.Lock()
-		s.reqs = append(s.reqs, req)
-		s.mu.Unlock()
-	}
-	return req, addr, err
+	s.Hook("GetRequest")
+	return s.Accepted(s.TCPServer.GetRequest())
 }
 
 func (s *tpanicky) VerifyRequest(req server.Request, addr net.Addr) (bool, error) {
-	s.hook("VerifyRequest")
+	s.Hook("VerifyRequest")
 	return s.TCPServer.VerifyRequest(req, addr)
 }
 
 func (s *tpanicky) ProcessRequest(req server.Request, addr net.Addr) error {
-	s.hook("ProcessRequest")
+	s.Hook("ProcessRequest")
 	return s.TCPServer.ProcessRequest(req, addr) // super(): ThreadingMixIn
 }
 
 func (s *tpanicky) FinishRequest(req server.Request, addr net.Addr) error {
-	s.hook("FinishRequest")
+	s.Hook("FinishRequest")
 	return s.TCPServer.FinishRequest(req, addr)
 }
 
 func (s *tpanicky) ShutdownRequest(req server.Request) error {
-	s.hook("ShutdownRequest")
+	s.Hook("ShutdownRequest")
 	return s.TCPServer.ShutdownRequest(req)
 }
 
 func (s *tpanicky) CloseRequest(req server.Request) error {
-	s.hook("CloseRequest")
+	s.Hook("CloseRequest")
 	return s.TCPServer.CloseRequest(req)
 }
 
-func (s *tpanicky) HandleError(req server.Request, addr net.Addr, err error) error {
-	s.mu.Lock()
-	s.handled = append(s.handled, err)
-	s.mu.Unlock()
-	s.hook("HandleError")
-	return nil
+func (s *tpanicky) HandleError(_ server.Request, _ net.Addr, err error) error {
+	return s.RecordHandled(err)
 }
 
-func (s *tpanicky) HandleTimeout() error { s.hook("HandleTimeout"); return s.TCPServer.HandleTimeout() }
+func (s *tpanicky) HandleTimeout() error { s.Hook("HandleTimeout"); return s.TCPServer.HandleTimeout() }
 
 func (s *tpanicky) ServiceActions() error {
-	s.hook("ServiceActions")
+	s.Hook("ServiceActions")
 	return s.TCPServer.ServiceActions()
 }
 
-func (s *tpanicky) Drain(ctx context.Context) error {
-	s.hook("Drain")
-	return s.TCPServer.Drain(ctx)
-}
+func (s *tpanicky) Drain(ctx context.Context) error { s.Hook("Drain"); return s.TCPServer.Drain(ctx) }
 
 // tpanickyHandler echoes a line; it panics for "ServeRequest", fails for
 // "HandleError" and raises KeyboardInterrupt (to reach the excepthook) for
 // "ExceptHook".
 var tpanickyHandler = server.HandlerFunc(func(req server.Request, _ net.Addr, srv server.Server) error {
 	s := srv.(*tpanicky)
-	switch s.panicIn {
-	case "ServeRequest":
-		s.hook("ServeRequest")
-	case "HandleError":
-		return errors.New("handler failed")
-	case "ExceptHook":
+	if s.PanicIn == "ExceptHook" {
 		return &server.KeyboardInterrupt{}
 	}
-	c := req.(server.Conn)
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
+	if err := s.InHandler(); err != nil {
 		return err
 	}
-	_, err = c.Write([]byte(line))
-	return err
+	return servertest.ReplyLine(req)
 })
 
 func newTPanicky(t *testing.T, panicIn string) *tpanicky {
 	t.Helper()
 	s := &tpanicky{TCPServer: threading.TCPServer{Mixin: threading.NewMixin()}}
-	addr, _, _ := server.ResolveAddress("tcp", "127.0.0.1:0")
-	if err := s.Init(s, addr, tpanickyHandler, true); err != nil {
-		t.Fatal(err)
-	}
-	s.panicIn = panicIn
-	s.ExceptHook = func(err error) {
-		s.mu.Lock()
-		s.excepted = append(s.excepted, err)
-		s.mu.Unlock()
-		s.hook("ExceptHook")
-	}
-	t.Cleanup(func() {
-		s.closeRequests()
-		s.TCPServer.ServerClose()
-	})
+	servertest.InitTCP(t, s, tpanickyHandler)
+	s.PanicIn = panicIn
+	s.ExceptHook = s.RecordExcepted
+	t.Cleanup(func() { s.CloseAll(s.TCPServer.ServerClose) })
 	return s
-}
-
-// closeRequests closes the connections a panic left open.
-func (s *tpanicky) closeRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range s.reqs {
-		r.(server.Conn).Close()
-	}
-}
-
-func askAsync(addr, msg string) chan string {
-	ch := make(chan string, 1)
-	go func() {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
-			ch <- "dial: " + err.Error()
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		c.Write([]byte(msg))
-		b, _ := io.ReadAll(c)
-		ch <- string(b)
-	}()
-	return ch
-}
-
-// wantPanic checks that err is a *server.PanicError naming hook.
-func wantPanic(t *testing.T, what string, err error, hook string) {
-	t.Helper()
-	var pe *server.PanicError
-	if !errors.As(err, &pe) {
-		t.Fatalf("%s = %v (%T), want a *server.PanicError from %s", what, err, err, hook)
-	}
-	if pe.Hook != hook || !strings.Contains(string(pe.Stack), "panic_test.go") {
-		t.Fatalf("%s: PanicError{Hook: %q} (want %q), stack:\n%s", what, pe.Hook, hook, pe.Stack)
-	}
 }
 
 // One case per hook. entry is how the server runs; returned, handled and
@@ -222,59 +123,26 @@ func TestThreadingHookPanicsContained_G4_J2(t *testing.T) {
 			s := newTPanicky(t, tc.hook)
 			var reply chan string
 			if tc.client {
-				reply = askAsync(s.ServerAddress.String(), "x\n")
+				reply = servertest.AskAsync(s.ServerAddress.String(), "x\n")
 			}
-			var err error
-			switch tc.entry {
-			case "HandleRequest":
-				s.Timeout = server.After(10 * time.Second)
-				if tc.hook == "HandleTimeout" {
-					s.Timeout = server.After(0)
-				}
-				err = s.HandleRequest()
-			case "ServeForever":
-				done := make(chan error, 1)
-				go func() { done <- s.ServeForever(fast) }()
-				select {
-				case err = <-done:
-				case <-time.After(10 * time.Second):
-					s.Shutdown()
-					t.Fatal("ServeForever went on after the panic")
-				}
-			}
+			err := servertest.RunLoop(t, s, tc.entry, tc.hook, fast)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if derr := s.TCPServer.Drain(ctx); derr != nil {
 				t.Fatal("a worker did not finish:", derr)
 			}
-			if tc.returned != "" {
-				wantPanic(t, tc.entry, err, tc.returned)
-			} else if err != nil {
-				t.Fatalf("%s = %v, want nil", tc.entry, err)
-			}
-			s.mu.Lock()
-			handled, excepted := s.handled, s.excepted
-			s.mu.Unlock()
-			if tc.handled != "" {
-				if len(handled) != 1 {
-					t.Fatalf("HandleError got %v", handled)
-				}
-				wantPanic(t, "HandleError's error", handled[0], tc.handled)
-			}
-			if tc.excepted != "" {
-				if len(excepted) != 1 {
-					t.Fatalf("excepthook got %v", excepted)
-				}
-				wantPanic(t, "the excepthook's error", excepted[0], tc.excepted)
-			} else if tc.hook != "ExceptHook" && len(excepted) > 0 {
+			servertest.WantReturned(t, tc.entry, err, tc.returned)
+			servertest.WantReceived(t, "HandleError", s.Handled(), tc.handled)
+			excepted := s.Excepted()
+			servertest.WantReceived(t, "the excepthook", excepted, tc.excepted)
+			if tc.excepted == "" && tc.hook != "ExceptHook" && len(excepted) > 0 {
 				t.Fatalf("excepthook got %v", excepted)
 			}
-			if tc.returned == "" && !s.called("ShutdownRequest") {
+			if tc.returned == "" && !s.Called("ShutdownRequest") {
 				t.Fatal("the request was not shut down")
 			}
 			if tc.client {
-				s.closeRequests()
-				s.TCPServer.ServerClose() // connections never accepted
+				s.CloseAll(s.TCPServer.ServerClose)
 				<-reply
 			}
 		})
@@ -284,5 +152,5 @@ func TestThreadingHookPanicsContained_G4_J2(t *testing.T) {
 // A panic in Drain: ShutdownContext returns it.
 func TestThreadingDrainPanic(t *testing.T) {
 	s := newTPanicky(t, "Drain")
-	wantPanic(t, "ShutdownContext", s.ShutdownContext(context.Background()), "Drain")
+	servertest.WantPanic(t, "ShutdownContext", s.ShutdownContext(context.Background()), "Drain")
 }
