@@ -37,6 +37,7 @@ mounted: the run fails if anything is mounted under the chroot afterwards.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import re
@@ -67,6 +68,7 @@ IN_CHROOT_REPO, IN_CHROOT_SHARED = "/gss/main", "/gss/shared"
 _procs: set[subprocess.Popen[str]] = set()
 _lock = threading.Lock()
 _stopping = threading.Event()
+_use_lock: object = None
 
 
 @dataclass
@@ -180,6 +182,11 @@ def chroot_ready() -> str | None:
         check=False,
     )
     if done.returncode == 0:
+        # Held until this process ends: py314_chroot.sh removes a chroot for a
+        # rebuild only when no run holds it.
+        global _use_lock
+        _use_lock = open(f"{ROOT}.gss-use.lock", "a")
+        fcntl.flock(_use_lock, fcntl.LOCK_SH)
         return None
     why = (done.stderr.strip().splitlines() or ["setup failed"])[-1]
     return why if done.returncode == 3 else f"chroot setup failed: {why}"

@@ -28,6 +28,13 @@ if ! command -v debootstrap >/dev/null && ! command -v apt-get >/dev/null; then
     cannot "no debootstrap and no apt-get to install it"
 fi
 
+# Two runs at once (two checkouts' make test) share the chroot: setups run one
+# at a time, and a chroot is removed only when no run is using it (matrix.py
+# holds a shared lock on $root.gss-use.lock while its legs run).
+command -v flock >/dev/null || cannot "no flock"
+exec 8>"$root.gss-setup.lock"
+flock -w 1200 8 || { echo "py314: another setup of $root did not finish in 20 minutes" >&2; exit 1; }
+
 mounted() { grep -q " $root[/ ]" /proc/mounts; }
 if mounted; then
     # Left by something outside this script (setup.sh and in_chroot.sh mount
@@ -57,6 +64,8 @@ if ! setup_once; then
     echo "py314: setup.sh failed (tail of $log below); removing $root and building it again" >&2
     tail -n 5 "$log" >&2 || true
     mounted && { echo "py314: something is still mounted under $root; not removing it" >&2; exit 1; }
+    exec 9>"$root.gss-use.lock"
+    flock -x -w 1200 9 || { echo "py314: $root stayed in use by another run; not removing it" >&2; exit 1; }
     rm -rf "$root"
     setup_once || { tail -n 20 "$log" >&2; exit 1; }
 fi
