@@ -461,6 +461,17 @@ type conn struct {
 
 	// timeout is the per-operation timeout in nanoseconds, -1 for None.
 	timeout atomic.Int64
+
+	// rd is ReadWhenReady's state, so that a read allocates nothing.
+	rd struct {
+		sync.Mutex
+		take func() []byte
+		put  func([]byte)
+		fn   func(fd uintptr) bool // readReady, made at the first read
+		buf  []byte
+		n    int
+		err  error
+	}
 }
 
 // ConnFromFD wraps a connected stream socket descriptor (which it then owns)
@@ -527,24 +538,16 @@ func (c *conn) ReadWhenReady(take func() []byte, put func([]byte)) ([]byte, int,
 	if d := c.timeout.Load(); d >= 0 {
 		c.f.SetReadDeadline(time.Now().Add(time.Duration(d)))
 	}
-	var buf []byte
-	var n int
-	var rerr error
-	err := c.rc.Read(func(fd uintptr) bool {
-		b := take()
-		for {
-			n, rerr = unix.Read(int(fd), b)
-			if rerr != unix.EINTR {
-				break
-			}
-		}
-		if rerr == unix.EAGAIN {
-			put(b)
-			return false // wait on the netpoller, without the buffer
-		}
-		buf = b
-		return true
-	})
+	rd := &c.rd
+	rd.Lock()
+	if rd.fn == nil {
+		rd.fn = c.readReady
+	}
+	rd.take, rd.put = take, put
+	err := c.rc.Read(rd.fn)
+	buf, n, rerr := rd.buf, rd.n, rd.err
+	rd.take, rd.put, rd.buf, rd.n, rd.err = nil, nil, nil, 0, nil
+	rd.Unlock()
 	switch {
 	case err != nil: // a deadline, or the connection was closed
 		if buf != nil {
@@ -557,6 +560,25 @@ func (c *conn) ReadWhenReady(take func() []byte, put func([]byte)) ([]byte, int,
 		return buf, 0, io.EOF
 	}
 	return buf, n, nil
+}
+
+// readReady is ReadWhenReady's read, called by the netpoller whenever the
+// connection may be readable: false (the buffer given back) on EAGAIN.
+func (c *conn) readReady(fd uintptr) bool {
+	rd := &c.rd
+	b := rd.take()
+	for {
+		rd.n, rd.err = unix.Read(int(fd), b)
+		if rd.err != unix.EINTR {
+			break
+		}
+	}
+	if rd.err == unix.EAGAIN {
+		rd.put(b)
+		return false // wait on the netpoller, without the buffer
+	}
+	rd.buf = b
+	return true
 }
 
 func (c *conn) Write(p []byte) (int, error) {
