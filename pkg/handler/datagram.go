@@ -19,9 +19,11 @@ type DatagramRequestHandler struct {
 	Wfile  *bytes.Buffer
 
 	// rfile and wfile are what Setup points Rfile and Wfile at: allocated
-	// with the handler, not per request on their own.
+	// with the handler, not per request on their own; wfile starts in
+	// wbuf, so a short reply allocates nothing more.
 	rfile bytes.Reader
 	wfile bytes.Buffer
+	wbuf  [64]byte
 }
 
 // Setup unpacks the request into Packet and Socket and creates Rfile over
@@ -35,7 +37,7 @@ func (h *DatagramRequestHandler) Setup() error {
 	}
 	h.Packet, h.Socket = d.Data, d.Socket
 	h.rfile.Reset(d.Data)
-	h.wfile.Reset()
+	h.wfile = *bytes.NewBuffer(h.wbuf[:0])
 	h.Rfile, h.Wfile = &h.rfile, &h.wfile
 	return nil
 }
