@@ -32,10 +32,10 @@
 //     process already unable to create a thread when it loads the module
 //     fails there, as any Go program fails to start.
 //   - The Go heap cannot grow (mmap fails at RLIMIT_AS): the serving loop
-//     allocates a few objects per serve_forever/handle_request call and
-//     none per request (tests/test_pybind.py counts them), so a process
-//     short of memory meets a Python allocation, and its MemoryError,
-//     first.
+//     reuses the Go servers of finished calls and allocates nothing per
+//     request or per call once warm (tests/test_pybind.py counts), so a
+//     process short of memory meets a Python allocation, and its
+//     MemoryError, first.
 //   - A thread returns into Go after the interpreter ended it: a daemon
 //     thread that wakes from a wait while the interpreter finalizes does
 //     not take the GIL (CPython would end it with pthread_exit under Go's
