@@ -156,6 +156,7 @@ func (a *acceptGet) get(wait bool, timeout Timeout, stop func() bool) (Request, 
 	if a.s.Socket != Socket(a.sock) || a.sock.Fileno() != a.fd {
 		return nil, nil, directNone, nil // replaced or closed: wait, then GetRequest
 	}
+	// A busy socket has a connection pending: one accept(2), nothing else.
 	c, addr, ok, err := a.sock.tryAccept()
 	if !ok {
 		if !wait {
@@ -216,6 +217,8 @@ func (r *recvGet) recvOp(fd int) bool {
 // recv is receive's recvfrom: one that does not block, then, if asked, a
 // wait for a datagram.
 func (r *recvGet) recv(p []byte) (int, net.Addr, bool, error) {
+	// A busy socket has a datagram: one recvfrom(2), nothing else (going
+	// straight to the netpoller would set a deadline per request).
 	n, from, ok, err := r.sock.tryRecvFrom(p)
 	if ok {
 		r.res = directGot

@@ -155,6 +155,16 @@ func TestDirectGet(t *testing.T) {
 	if _, _, res, _ := get.get(false, None, no); res != directNone {
 		t.Error("the datagram was read twice")
 	}
+	// A zero wait takes a pending datagram, and times out at once
+	// without one.
+	c.Write([]byte("hello\n"))
+	if ready, err := s.Socket.WaitReadable(After(5*time.Second), nil); !ready || err != nil {
+		t.Fatal("no datagram", err)
+	}
+	check(get.get(true, After(0), no))
+	if _, _, res, err := get.get(true, After(0), no); res != directTimeout || err != nil {
+		t.Fatalf("zero wait, nothing pending: %v, err %v", res, err)
+	}
 	// Woken with a shutdown requested: nothing taken.
 	var requested atomic.Bool
 	go func() { time.Sleep(20 * time.Millisecond); requested.Store(true); c.Write([]byte("hello\n")) }()

@@ -314,7 +314,16 @@ func (s *sysSocket) directWait(wait Timeout, w *waitOp) directResult {
 		return directNone
 	}
 	if d, ok := wait.Duration(); ok {
-		if d <= 0 {
+		if d <= 0 { // no wait: one try
+			fd := s.Fileno()
+			switch {
+			case fd < 0:
+				return directNone
+			case w.stop():
+				return directStopped
+			case w.op(fd):
+				return directGot
+			}
 			return directTimeout
 		}
 		np.f.SetReadDeadline(time.Now().Add(d))
