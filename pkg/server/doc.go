@@ -265,6 +265,9 @@
 //	  SettingInt, SettingTimeout      class attributes read through self
 //	SignalWaiter                      selector.select with PEP 475 and
 //	                                  PyErr_CheckSignals
+//	DirectGetter, DirectGet           (none: serve_forever's select, then
+//	                                  get_request, taken in one step for a
+//	                                  server kind used as is)
 //	Handler, HandlerFunc              RequestHandlerClass
 //	SystemExit, KeyboardInterrupt     the Python exceptions of those names
 //	IsBaseException                   "except:" vs "except Exception:"
