@@ -469,7 +469,7 @@ type conn struct {
 	closed atomic.Bool
 
 	// timeout is the per-operation timeout in nanoseconds, -1 for None.
-	timeout atomic.Int64
+	timeout connTimeout
 
 	// rd is ReadWhenReady's state, so that a read allocates nothing.
 	rd struct {
@@ -650,24 +650,10 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 	return c.wrap("setdeadline", c.f.SetWriteDeadline(t))
 }
 
-func (c *conn) Timeout() Timeout {
-	d := c.timeout.Load()
-	if d < 0 {
-		return None
-	}
-	return After(time.Duration(d))
-}
+func (c *conn) Timeout() Timeout { return c.timeout.get() }
 
 func (c *conn) SetTimeout(t Timeout) error {
-	d, ok := t.Duration()
-	if !ok {
-		c.timeout.Store(-1)
-	} else {
-		if d < 0 {
-			d = 0
-		}
-		c.timeout.Store(int64(d))
-	}
+	c.timeout.set(t)
 	if t.IsNone() {
 		return c.SetDeadline(time.Time{})
 	}
