@@ -84,7 +84,10 @@ type Drainer interface {
 }
 
 // SocketHolder is implemented by servers that own a Socket; HandleRequest
-// reads the socket's timeout through it (B7).
+// reads the socket's timeout through it (B7), and the readiness wait of
+// ServeForever and HandleRequest uses the socket's WaitReadable when its
+// Fileno is the server's (see BaseServer.WaitReadable). Those three are
+// the methods the loop calls on it.
 //
 // CPython: Lib/socketserver.py:283 BaseServer.handle_request (self.socket)
 type SocketHolder interface {
@@ -351,33 +354,50 @@ func (s *BaseServer) Close() error {
 	return Recover("ServerClose", func() error { return self.ServerClose() })
 }
 
-// wait waits for fd to be readable.
-//
-// The order: BaseServer.WaitReadable if set; else, when fd is the server
-// socket's own descriptor, Socket.WaitReadable (so a replaced socket waits
-// its own way); else poll(2) on fd.
-func (s *BaseServer) wait(self Server, fd int, timeout Timeout) (bool, error) {
-	if s.WaitReadable != nil {
-		return s.WaitReadable(fd, timeout)
-	}
-	if h, ok := self.(SocketHolder); ok {
-		if sock := h.ServerSocket(); sock != nil && fd >= 0 && socketFD(sock) == fd {
-			return sock.WaitReadable(timeout, s.CheckSignals)
-		}
-	}
-	return PollReadable(fd, timeout, s.CheckSignals)
+// waiter is the readiness wait of one ServeForever or HandleRequest call,
+// chosen once when the call starts (BaseServer.waiterFor), as CPython's
+// loop registers the server with its selector once, reading fileno() then.
+// It is a value, so choosing it allocates nothing.
+type waiter struct {
+	fd           int
+	custom       func(fd int, timeout Timeout) (bool, error) // BaseServer.WaitReadable
+	sock         Socket                                      // the server socket, whose own wait is used
+	checkSignals func() error
 }
 
-// socketFD returns sock.Fileno(), or -1 for a partial Socket view (an
-// embedder's ServerSocket that only reports a timeout for HandleRequest and
-// leaves the rest of the interface unimplemented).
-func socketFD(sock Socket) (fd int) {
-	defer func() {
-		if recover() != nil {
-			fd = -1
-		}
-	}()
-	return sock.Fileno()
+// waiterFor chooses the wait of a call on fd, in this order:
+// BaseServer.WaitReadable if set; else, when fd is the descriptor of sock
+// (the server socket, nil for none), that Socket's WaitReadable (so a
+// replaced socket waits its own way); else poll(2) on fd (PollReadable).
+func (s *BaseServer) waiterFor(fd int, sock Socket) waiter {
+	w := waiter{fd: fd, custom: s.WaitReadable, checkSignals: s.CheckSignals}
+	if w.custom == nil && fd >= 0 && sock != nil && sock.Fileno() == fd {
+		w.sock = sock
+	}
+	return w
+}
+
+// serverSocket is Self.ServerSocket(), or nil for a server without one.
+func serverSocket(self Server) Socket {
+	if h, ok := self.(SocketHolder); ok {
+		return h.ServerSocket()
+	}
+	return nil
+}
+
+// wait waits for the call's descriptor to be readable. The server socket
+// waits its own way only while it still holds that number: once it is
+// closed (Fileno -1), the wait is poll(2) on the number, which reports it
+// invalid, and the accept that follows fails and is ignored (B8), as
+// CPython's selector keeps polling the number it registered.
+func (w *waiter) wait(timeout Timeout) (bool, error) {
+	switch {
+	case w.custom != nil:
+		return w.custom(w.fd, timeout)
+	case w.sock != nil && w.sock.Fileno() == w.fd:
+		return w.sock.WaitReadable(timeout, w.checkSignals)
+	}
+	return PollReadable(w.fd, timeout, w.checkSignals)
 }
 
 // ServeForever handles requests until Shutdown (B4). Each iteration waits up
@@ -422,6 +442,8 @@ func (s *BaseServer) ServeForever(pollInterval Timeout) (err error) {
 	// (DirectGetter).
 	hook = "DirectGetRequest"
 	get := s.direct(self, fd)
+	hook = "WaitReadable"
+	w := s.waiterFor(fd, serverSocket(self))
 	stop := s.shutdownRequest.Load
 	for !s.shutdownRequest.Load() {
 		res := directNone
@@ -435,7 +457,7 @@ func (s *BaseServer) ServeForever(pollInterval Timeout) (err error) {
 		}
 		if res == directNone {
 			hook = "WaitReadable"
-			ready, err := s.wait(self, fd, pollInterval)
+			ready, err := w.wait(pollInterval)
 			if err != nil {
 				return err
 			}
@@ -519,10 +541,9 @@ func (s *BaseServer) HandleRequest() (err error) {
 		}
 	}()
 	timeout := None
-	if h, ok := self.(SocketHolder); ok {
-		if sock := h.ServerSocket(); sock != nil {
-			timeout = sock.Timeout()
-		}
+	sock := serverSocket(self)
+	if sock != nil {
+		timeout = sock.Timeout()
 	}
 	hook = "Setting"
 	own := SettingTimeout(self, "timeout", s.Timeout)
@@ -537,9 +558,10 @@ func (s *BaseServer) HandleRequest() (err error) {
 	}
 	hook = "Fileno"
 	fd := self.Fileno()
+	hook = "WaitReadable"
+	w := s.waiterFor(fd, sock)
 	for {
-		hook = "WaitReadable"
-		ready, err := s.wait(self, fd, timeout)
+		ready, err := w.wait(timeout)
 		if err != nil {
 			return err
 		}

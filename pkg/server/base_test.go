@@ -649,14 +649,17 @@ func TestReadinessWaitAddsNoFD_A9(t *testing.T) {
 	}
 }
 
-// B7: a server whose ServerSocket is only a timeout view (the bindings'
-// shape) still waits with poll(2) on Fileno.
+// B7: a server whose ServerSocket is a view of an embedder's socket object
+// that has no descriptor of its own (Fileno -1) takes its timeout from the
+// view and waits with poll(2) on the server's Fileno. The loop asks a
+// ServerSocket for Timeout and Fileno only.
 type timeoutView struct {
-	server.Socket // nil: only Timeout is provided
+	server.Socket // nil: the loop calls none of the other methods
 	t             server.Timeout
 }
 
 func (v timeoutView) Timeout() server.Timeout { return v.t }
+func (v timeoutView) Fileno() int             { return -1 }
 
 type viewServer struct {
 	getReqServer

@@ -181,6 +181,11 @@
 //   - BorrowSocket and BorrowConn leave it with the caller: a borrowed
 //     Socket's Close only forgets the number, a borrowed Conn works on a
 //     duplicate of its own;
+//   - AcceptBorrowed and RecvFromBorrowed (Linux) take a request on a
+//     number the caller reads from its own socket object right before
+//     each call, the peer as a RawAddr for the caller's own conversion:
+//     the bindings take every request this way, so a closed or detached
+//     Python socket (-1) never has a reused number accepted on;
 //   - a Socket or Conn the embedder implements closes what its Close
 //     decides: the packages never close a descriptor number themselves,
 //     only call Close on the value that holds it; package forking hands a
@@ -261,6 +266,9 @@
 //	  Deadliner, NativeConn           a request socket's optional methods
 //	SocketFromFD, ConnFromFD,
 //	  BorrowSocket, BorrowConn        socket.socket(fileno=...), socket.dup
+//	AcceptBorrowed, RecvFromBorrowed,
+//	  RawAddr                         sock_accept, sock_recvfrom and
+//	                                  sock_addr_t of socketmodule.c
 //	Configurer, SettingBool,
 //	  SettingInt, SettingTimeout      class attributes read through self
 //	SignalWaiter                      selector.select with PEP 475 and

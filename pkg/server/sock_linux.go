@@ -27,35 +27,24 @@ func socketCloexec(family, sotype int) (int, error) {
 // acceptNonblock accepts a connection that is non-blocking and
 // close-on-exec from the start, in one accept4(2) call.
 func acceptNonblock(fd int) (int, unix.Sockaddr, error) {
-	var rsa unix.RawSockaddrAny
-	alen := uint32(unix.SizeofSockaddrAny)
-	nfd, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(&rsa)),
-		uintptr(unsafe.Pointer(&alen)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
-	if e != 0 {
-		return -1, nil, e
+	var from RawAddr
+	nfd, err := accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, &from)
+	if err != nil {
+		return -1, nil, err
 	}
-	if alen > unix.SizeofSockaddrAny {
-		panic("socketserver: accept4 returned a longer address than RawSockaddrAny")
-	}
-	return int(nfd), rawToSockaddr(&rsa), nil
+	return nfd, rawToSockaddr(&from.Any), nil
 }
 
 // recvfrom is recvfrom(2) with flags, returning the sender as
 // fromSockaddr does for x/sys's Recvfrom (nil for an unnamed sender); an
 // IPv4 sender costs one allocation.
 func recvfrom(fd int, p []byte, flags, sotype int) (int, net.Addr, error) {
-	var rsa unix.RawSockaddrAny
-	alen := uint32(unix.SizeofSockaddrAny)
-	base := unsafe.Pointer(&zeroByte)
-	if len(p) > 0 {
-		base = unsafe.Pointer(&p[0])
+	var from RawAddr
+	n, err := recvfromRaw(fd, p, flags, &from)
+	if err != nil {
+		return 0, nil, err
 	}
-	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(base), uintptr(len(p)),
-		uintptr(flags), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&alen)))
-	if e != 0 {
-		return 0, nil, e
-	}
-	return int(n), addrFromRaw(&rsa, sotype), nil
+	return n, addrFromRaw(&from.Any, sotype), nil
 }
 
 // addrFromRaw is fromSockaddr(rawToSockaddr(rsa), sotype), with an IPv4

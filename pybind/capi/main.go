@@ -9,10 +9,11 @@
 // readiness wait is its poll(2) on the calling thread with the GIL
 // released. The hooks of the Python server object are dispatched from that
 // loop: a hook the Python class overrides is called in Python; a hook left
-// at CPython's default runs here (accept(2) and recvfrom(2) for
-// get_request, on the descriptor the Python socket object holds at that
-// moment; verify_request's True; process_request's finish-then-shutdown;
-// the no-op hooks). See pyServer for the GIL and descriptor rules.
+// at CPython's default runs here (get_request is pkg/server's
+// AcceptBorrowed or RecvFromBorrowed on the descriptor the Python socket
+// object holds at that moment; verify_request's True; process_request's
+// finish-then-shutdown; the no-op hooks). See pyServer for the GIL and
+// descriptor rules.
 //
 // The C contract is pybind/capi/gss_api.h: Python objects travel through Go
 // as integers (gss_obj) and are never dereferenced here.

@@ -15,7 +15,6 @@ import (
 	"unsafe"
 
 	"github.com/gopy-socketserver/socketserver/pkg/server"
-	"golang.org/x/sys/unix"
 )
 
 // pyServer is the outermost server (BaseServer.Self) for a Python server
@@ -116,7 +115,7 @@ func addrOf(a net.Addr) C.gss_obj {
 type outs struct {
 	r1, r2            C.gss_obj
 	truth, flag, kind C.int
-	sa                unix.RawSockaddrAny
+	from              server.RawAddr // the peer of the request being taken
 }
 
 func (s *pyServer) outs() *outs {
@@ -227,30 +226,25 @@ func (s *pyServer) sockFD() int { return int(C.gss_call_sock_fd(s.sock)) }
 // server socket, a blocking, close-on-exec connection.
 func (s *pyServer) accept() (server.Request, net.Addr, error) {
 	o := s.outs()
-	rsa := &o.sa
 	for {
 		fd := s.sockFD()
 		if fd < 0 {
 			return nil, nil, syscall.EBADF // an OSError: ignored by the loop (B8)
 		}
-		salen := uint32(unsafe.Sizeof(*rsa))
 		s.release()
-		nfd, _, e := syscall.Syscall6(syscall.SYS_ACCEPT4, uintptr(fd),
-			uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&salen)),
-			syscall.SOCK_CLOEXEC, 0, 0)
+		nfd, err := server.AcceptBorrowed(fd, &o.from)
 		s.acquire()
-		if e == syscall.EINTR {
+		if err == syscall.EINTR {
 			if err := checkSignals(); err != nil {
 				return nil, nil, err
 			}
 			continue
 		}
-		if e != 0 {
-			return nil, nil, e
+		if err != nil {
+			return nil, nil, err
 		}
-		salen = min(salen, uint32(unsafe.Sizeof(*rsa)))
 		exc := C.gss_call_stream_request(C.int(nfd), C.int(s.family), C.int(s.sotype),
-			C.int(s.proto), unsafe.Pointer(rsa), C.int(salen), &o.r1, &o.r2, &o.kind)
+			C.int(s.proto), unsafe.Pointer(&o.from.Any), C.int(o.from.Len), &o.r1, &o.r2, &o.kind)
 		if err := wrapException(exc, o.kind); err != nil {
 			return nil, nil, err
 		}
@@ -268,33 +262,29 @@ func (s *pyServer) recvfrom() (server.Request, net.Addr, error) {
 	}
 	buf := s.packet[:s.maxPacket]
 	o := s.outs()
-	rsa := &o.sa
 	for {
 		fd := s.sockFD()
 		if fd < 0 {
 			return nil, nil, syscall.EBADF
 		}
-		salen := uint32(unsafe.Sizeof(*rsa))
-		var p unsafe.Pointer
-		if len(buf) > 0 {
-			p = unsafe.Pointer(&buf[0])
-		}
 		s.release()
-		n, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(p),
-			uintptr(len(buf)), 0, uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&salen)))
+		n, err := server.RecvFromBorrowed(fd, buf, &o.from)
 		s.acquire()
-		if e == syscall.EINTR {
+		if err == syscall.EINTR {
 			if err := checkSignals(); err != nil {
 				return nil, nil, err
 			}
 			continue
 		}
-		if e != 0 {
-			return nil, nil, e
+		if err != nil {
+			return nil, nil, err
 		}
-		salen = min(salen, uint32(unsafe.Sizeof(*rsa)))
-		exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(rsa),
-			C.int(salen), &o.r1, &o.r2, &o.kind)
+		var p unsafe.Pointer
+		if len(buf) > 0 {
+			p = unsafe.Pointer(&buf[0])
+		}
+		exc := C.gss_call_datagram_request(s.sock, p, C.int(n), unsafe.Pointer(&o.from.Any),
+			C.int(o.from.Len), &o.r1, &o.r2, &o.kind)
 		if err := wrapException(exc, o.kind); err != nil {
 			return nil, nil, err
 		}
