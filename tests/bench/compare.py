@@ -2,14 +2,15 @@
 
 add_ratios() adds vs_stdlib and vs_raw_go to the throughput and memory rows
 and time_vs_stdlib to the handle_request() rows; find() is the one lookup of
-a measured row by its keys, shared with the targets.
+a measured row by its keys, shared with the targets; thread_ceiling() is
+what the thread-cost rows bound.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from specs import Run
+from specs import THREAD_COST, Run
 
 #: The stdlib server each transport's rows are compared with when stdlib has
 #: no server of the row's own class.
@@ -30,6 +31,8 @@ def find(rows: list[dict[str, Any]], **keys: Any) -> dict[str, Any] | None:
 
 def stdlib_twin(rows: list[dict[str, Any]], row: dict[str, Any]) -> dict[str, Any] | None:
     t, p = row["transport"], row["pattern"]
+    if p == THREAD_COST:  # every shape against the module as it is
+        return find(rows, impl="stdlib", server=STDLIB_DEFAULT[t], transport=t, pattern=p)
     same = find(rows, impl="stdlib", server=row["server"], transport=t, pattern=p)
     return same or find(rows, impl="stdlib", server=STDLIB_DEFAULT[t], transport=t, pattern=p)
 
@@ -58,3 +61,30 @@ def add_ratios(run: Run) -> None:
         for key, other in (("vs_stdlib", ref), ("vs_raw_go", raw)):
             base = other.get("kib_per_conn") if other else None
             row[key] = row["kib_per_conn"] / base if base else None
+
+
+def thread_ceiling(rows: list[dict[str, Any]]) -> dict[str, float] | None:
+    """What the thread-cost rows (thread_cost.py) bound, or None if not measured.
+
+    thread_us is what a thread per request costs alone: the joined shape's
+    time per request less the inline one's (no thread). A server that starts one
+    per request cannot serve more than 1/thread_us requests a second, even
+    if its loop and handler cost nothing: ceiling_rps, and ceiling_vs_stdlib
+    against stdlib's ThreadingTCPServer of the same rows.
+    """
+    keys = {"impl": "stdlib", "transport": "tcp", "pattern": THREAD_COST}
+    inline = find(rows, server="InlineTCPServer", **keys)
+    joined = find(rows, server="JoinedThreadingTCPServer", **keys)
+    std = find(rows, server="ThreadingTCPServer", **keys)
+    if not (inline and joined and std and inline["rps"] and joined["rps"] and std["rps"]):
+        return None
+    thread_us = (1 / joined["rps"] - 1 / inline["rps"]) * 1e6
+    if thread_us <= 0:
+        return None
+    ceiling = 1e6 / thread_us
+    return {
+        "thread_us": thread_us,
+        "ceiling_rps": ceiling,
+        "ceiling_vs_stdlib": ceiling / std["rps"],
+        "stdlib_rps": std["rps"],
+    }

@@ -5,7 +5,8 @@ usage: echo_server.py IMPL CLASS ADDRESS
 IMPL     stdlib (this interpreter's module), pyref (pyref/socketserver.py)
          or go (pybind/socketserver.py, the Go-backed drop-in)
 CLASS    a server class of the module: ThreadingTCPServer, ForkingTCPServer,
-         UDPServer, ThreadingUDPServer, ThreadingUnixStreamServer, ...
+         UDPServer, ThreadingUDPServer, ThreadingUnixStreamServer, ...;
+         or one of thread_cost.py's (InlineTCPServer, JoinedThreadingTCPServer)
 ADDRESS  host:port, or a socket path for the Unix classes
 
 The implementation is installed as ``sys.modules['socketserver']`` before
@@ -83,7 +84,12 @@ def main(argv: list[str]) -> int:
     ss = install(impl)
     import echo_handlers  # after install(): it imports socketserver
 
-    cls = getattr(ss, class_name)
+    if hasattr(ss, class_name):
+        cls = getattr(ss, class_name)
+    else:
+        import thread_cost  # the thread-cost rows' server, on the module installed
+
+        cls = getattr(thread_cost, class_name)
     datagram = issubclass(cls, ss.UDPServer) or "Datagram" in class_name
     handler = echo_handlers.DatagramEcho if datagram else echo_handlers.LineEcho
     server = cls(parse_address(address_text, "Unix" in class_name), handler)

@@ -21,6 +21,7 @@ from specs import (
     HANDLE_REQUEST_CALLS,
     REPO,
     SEQUENTIAL,
+    THREAD_COST,
     LoopSpec,
     Run,
     ServerSpec,
@@ -54,13 +55,15 @@ def load(
     """One ssload run of *secs* seconds: its JSON result. Raises RuntimeError.
 
     The sequential pattern is one client of ssload's short pattern (datagram
-    over UDP).
+    over UDP); the thread-cost pattern is the short one.
     """
     o = run.opts
     clients = o.clients
     if pattern == SEQUENTIAL:
         clients = 1
         pattern = "datagram" if spec.transport == "udp" else "short"
+    elif pattern == THREAD_COST:
+        pattern = "short"
     cmd = [
         str(run.tools.ssload),
         "-json",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import chart
+from compare import thread_ceiling
 from measure import SEQUENTIAL_ROUNDS
 from specs import HANDLE_REQUEST_CALLS, SECTIONS, Options, Run, packet_label
 
@@ -77,6 +78,7 @@ def print_tables(run: Run) -> None:
                 f"  {r['name']:<46} {r['rps']:>9,.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
                 f"{r['errors']:>6} {ratio(r['vs_stdlib']):>8} {ratio(r['vs_raw_go']):>8}"
             )
+    print_thread_ceiling(run)
     if run.handle_request:
         print_handle_request(run)
     if run.memory:
@@ -105,6 +107,21 @@ def print_tables(run: Run) -> None:
                 f"{r['threads_held']:>7,} {ratio(r.get('vs_stdlib')):>8} "
                 f"{ratio(r.get('vs_raw_go')):>8}"
             )
+
+
+def print_thread_ceiling(run: Run) -> None:
+    """The ceiling the thread-cost rows put on a thread per request (issue 10)."""
+    c = thread_ceiling(run.throughput)
+    if c is None:
+        return
+    print(
+        f"  A thread per request costs {c['thread_us']:.0f} us here (the joined shape's time per "
+        "request less the inline one's): a server that"
+    )
+    print(
+        f"  starts one per request serves at most {c['ceiling_rps']:,.0f} req/s even if its loop "
+        f"and handler cost nothing, {c['ceiling_vs_stdlib']:.2f}x stdlib's ThreadingTCPServer."
+    )
 
 
 def print_handle_request(run: Run) -> None:
@@ -146,7 +163,10 @@ def print_handle_request(run: Run) -> None:
 
 def print_targets(found: list[dict[str, Any]]) -> None:
     print()
-    print("Targets (issue 6; sequential and handle_request: issue 10 defect 8; never asserted):")
+    print(
+        "Targets (issue 6; thread per request, sequential and handle_request: issue 10; "
+        "never asserted):"
+    )
     for t in found:
         if t["value"] is None:
             value = "-"
@@ -202,6 +222,7 @@ def write(
         "throughput": run.throughput,
         "memory": run.memory,
         "handle_request": run.handle_request,
+        "thread_ceiling": thread_ceiling(run.throughput),
         "targets": found,
         "failures": run.failures,
         "anchors": ANCHORS,

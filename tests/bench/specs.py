@@ -39,11 +39,18 @@ SECTIONS = {
     ("tcp", "sequential"): "TCP, one sequential client (connect, one line, close)",
     ("unix", "sequential"): "Unix stream, one sequential client (connect, one line, close)",
     ("udp", "sequential"): "UDP, one sequential client (one datagram at a time)",
+    ("tcp", "thread-cost"): "What a thread per request costs (stdlib's module, TCP short "
+    "connections; see thread_cost.py)",
 }
 
 #: The pattern of the synchronous servers' rows: a single client, one request
 #: at a time (ssload's short pattern, or datagram over UDP, with -clients 1).
 SEQUENTIAL = "sequential"
+
+#: The pattern of the thread-cost rows (thread_cost.py): ssload's short
+#: pattern with the run's clients, on stdlib's module in three shapes; each
+#: row is compared with stdlib's ThreadingTCPServer of this pattern.
+THREAD_COST = "thread-cost"
 
 #: Repeated handle_request() (handle_request_loop.py): a UDPServer with each
 #: max_packet_size, this many calls per implementation in one process.
@@ -162,6 +169,10 @@ def server_specs() -> list[ServerSpec]:
         go("go-pkg", "server.UDPServer", "udp", dgram),
         *by_impl("UDPServer", "udp", (*dgram, SEQUENTIAL)),
         *by_impl("ThreadingUDPServer", "udp", dgram, quick=True),
+        *(
+            ServerSpec("stdlib", cls, "tcp", (THREAD_COST,), group=THREAD_COST)
+            for cls in ("InlineTCPServer", "JoinedThreadingTCPServer", "ThreadingTCPServer")
+        ),
     ]
 
 

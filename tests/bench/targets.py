@@ -173,6 +173,15 @@ TARGETS: list[Target] = [
         tp("stdlib", "ThreadingUDPServer", "udp", "datagram"),
         10.0,
     ),
+    # Issue 10, defect 7: each request in a new thread, short connections
+    # at least 2x stdlib (see the thread-cost rows and their ceiling).
+    Target(
+        "drop-in ThreadingTCPServer short >= 2x stdlib (a new thread per request)",
+        RPS,
+        tp("go", "ThreadingTCPServer", "tcp", "short"),
+        tp("stdlib", "ThreadingTCPServer", "tcp", "short"),
+        2.0,
+    ),
     # Issue 10, defect 8: the synchronous servers' slow paths.
     Target(
         "drop-in TCPServer one sequential client >= 0.9x stdlib",

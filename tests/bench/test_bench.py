@@ -22,10 +22,11 @@ import pytest
 BENCH = Path(__file__).resolve().parent
 
 # One server of each family and transport, memory runs on three of them; a
-# synchronous server's sequential client and the repeated handle_request().
+# synchronous server's sequential client, the repeated handle_request() and
+# the thread-cost rows.
 ONLY = (
     r"^(raw Go net|Go packages (threading\.UDPServer|threading\.TCPServer)"
-    r"|stdlib ThreadingTCPServer|pyref ForkingTCPServer"
+    r"|stdlib (InlineTCPServer|(Joined)?ThreadingTCPServer)|pyref ForkingTCPServer"
     r"|Go-backed drop-in (ThreadingUnixStreamServer|ThreadingUDPServer|ThreadingTCPServer)"
     r"|(stdlib|Go-backed drop-in) (TCPServer|UDPServer\.handle_request)"
     r"|asyncio|uvloop)"
@@ -160,6 +161,42 @@ def test_report_has_targets_and_chart(report: dict[str, Any]) -> None:
     assert report["_svg"].startswith("<svg") and report["_svg"].rstrip().endswith("</svg>")
     assert "stdlib ThreadingTCPServer" in report["_svg"]
     assert "Idle connections" in report["_stdout"]
+    issue10 = targets["drop-in ThreadingTCPServer short >= 2x stdlib (a new thread per request)"]
+    assert issue10["status"] in ("met", "MISSED") and issue10["value"] > 0
+
+
+@pytest.mark.timeout(240)
+def test_thread_cost_rows_bound_a_thread_per_request(report: dict[str, Any]) -> None:
+    rows = {r["server"]: r for r in report["throughput"] if r["pattern"] == "thread-cost"}
+    assert set(rows) == {"InlineTCPServer", "JoinedThreadingTCPServer", "ThreadingTCPServer"}
+    for row in rows.values():
+        assert row["impl"] == "stdlib" and row["requests"] > 0 and row["errors"] == 0
+        assert row["stdlib_ref"] == "stdlib ThreadingTCPServer"
+    ceiling = report["thread_ceiling"]
+    if ceiling is None:  # the joined shape measured as fast as no thread: noise
+        assert rows["JoinedThreadingTCPServer"]["rps"] >= rows["InlineTCPServer"]["rps"]
+    else:
+        assert ceiling["thread_us"] > 0 and ceiling["ceiling_rps"] > 0
+        assert "A thread per request costs" in report["_stdout"]
+
+
+def test_thread_ceiling_arithmetic() -> None:
+    compare = bench_module("compare")
+
+    def row(server: str, rps: float) -> dict[str, Any]:
+        return {"impl": "stdlib", "server": server, "transport": "tcp"} | {
+            "pattern": "thread-cost",
+            "rps": rps,
+        }
+
+    rows = [row("InlineTCPServer", 5000.0), row("JoinedThreadingTCPServer", 2000.0)]
+    assert compare.thread_ceiling(rows) is None  # ThreadingTCPServer not measured
+    rows.append(row("ThreadingTCPServer", 1500.0))
+    c = compare.thread_ceiling(rows)
+    # 1/2000 - 1/5000 s = 300 us a thread: at most 3,333 req/s, 2.22x 1,500.
+    assert c["thread_us"] == pytest.approx(300.0)
+    assert c["ceiling_rps"] == pytest.approx(10000 / 3)
+    assert c["ceiling_vs_stdlib"] == pytest.approx(10000 / 3 / 1500)
 
 
 def bench_module(name: str) -> Any:
@@ -207,6 +244,11 @@ def test_compared_servers_share_a_group() -> None:
     ) in found
     assert ("raw Go net goroutine per connection", "Go packages threading.TCPServer") in found
     assert ("stdlib TCPServer", "pyref TCPServer", "Go-backed drop-in TCPServer") in found
+    assert (
+        "stdlib InlineTCPServer",
+        "stdlib JoinedThreadingTCPServer",
+        "stdlib ThreadingTCPServer",
+    ) in found
     assert (
         "stdlib UnixStreamServer",
         "pyref UnixStreamServer",
