@@ -17,4 +17,4 @@ def handle_request(call: Any, /) -> Any:
     """handle_request() for one _Call; handle_timeout()'s result or None."""
 
 def stats() -> dict[str, int]:
-    """Go's goroutines, runtime threads and heap allocations so far."""
+    """Go's goroutines, runtime threads, heap allocations and serving yields so far."""

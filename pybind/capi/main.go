@@ -128,18 +128,20 @@ func prepareRuntime() {
 }
 
 // GSSStats reports the goroutines, the runtime's threads (Ms, including
-// the C threads that called into Go) and the heap objects allocated so far,
-// so tests can show that serving leaves nothing behind and allocates
-// nothing per request.
+// the C threads that called into Go), the heap objects allocated so far
+// and the serving calls' yields to the scheduler (pyServer.reschedule), so
+// tests can show that serving leaves nothing behind, allocates nothing per
+// request and yields on its cadence.
 //
 //export GSSStats
-func GSSStats(goroutines, threads, mallocs *C.longlong) {
+func GSSStats(goroutines, threads, mallocs, yields *C.longlong) {
 	*goroutines = C.longlong(runtime.NumGoroutine())
 	n, _ := runtime.ThreadCreateProfile(nil)
 	*threads = C.longlong(n)
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
 	metrics.Read(sample)
 	*mallocs = C.longlong(sample[0].Value.Uint64())
+	*yields = C.longlong(reschedules.Load())
 }
 
 // servers keeps the Go servers of finished calls for the next ones: a

@@ -538,8 +538,8 @@ PyObject *gss_py_stats(void)
 {
     if (gss_refuse_in_child())
         return NULL;
-    long long goroutines, threads, mallocs;
-    GSSStats(&goroutines, &threads, &mallocs);
-    return Py_BuildValue("{sLsLsL}", "goroutines", goroutines, "threads", threads, "mallocs",
-                         mallocs);
+    long long goroutines, threads, mallocs, yields;
+    GSSStats(&goroutines, &threads, &mallocs, &yields);
+    return Py_BuildValue("{sLsLsLsL}", "goroutines", goroutines, "threads", threads, "mallocs",
+                         mallocs, "yields", yields);
 }
