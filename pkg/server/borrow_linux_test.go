@@ -41,6 +41,17 @@ func listenBorrowed(t *testing.T, sotype int) (int, int) {
 	return fd, sa.(*unix.SockaddrInet4).Port
 }
 
+// dialLoopback connects to port on 127.0.0.1, closed when the test ends.
+func dialLoopback(t *testing.T, network string, port int) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout(network, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // peerPort reads an AF_INET RawAddr's family, length and port.
 func peerPort(t *testing.T, from *server.RawAddr) int {
 	t.Helper()
@@ -60,11 +71,7 @@ func peerPort(t *testing.T, from *server.RawAddr) int {
 // and the peer is the client's own address.
 func TestAcceptBorrowedGivesBlockingCloexecConnAndPeer(t *testing.T) {
 	fd, port := listenBorrowed(t, unix.SOCK_STREAM)
-	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 3*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialLoopback(t, "tcp", port)
 	var from server.RawAddr
 	nfd, err := server.AcceptBorrowed(fd, &from)
 	if err != nil {
@@ -119,11 +126,7 @@ func TestBorrowedPrimitivesOnAClosedNumberFailWithEBADF(t *testing.T) {
 // an empty buffer takes a datagram too.
 func TestRecvFromBorrowedTruncatesOneDatagram(t *testing.T) {
 	fd, port := listenBorrowed(t, unix.SOCK_DGRAM)
-	c, err := net.DialTimeout("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 3*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialLoopback(t, "udp", port)
 	for _, msg := range []string{"0123456789", "ab", "dropped whole"} {
 		if _, err := c.Write([]byte(msg)); err != nil {
 			t.Fatal(err)

@@ -143,20 +143,27 @@ def pyref_targets() -> list[Target]:
     ]
 
 
+def drop_in(what: str, server: str, transport: str, pattern: str, bound: float) -> Target:
+    """The drop-in's *server* against stdlib's of the same class, in req/s."""
+    return Target(
+        what,
+        RPS,
+        tp("go", server, transport, pattern),
+        tp("stdlib", server, transport, pattern),
+        bound,
+    )
+
+
 TARGETS: list[Target] = [
     # Issue 6: the drop-in against stdlib and uvloop.
-    Target(
-        "drop-in ThreadingTCPServer short >= 3x stdlib",
-        RPS,
-        tp("go", "ThreadingTCPServer", "tcp", "short"),
-        tp("stdlib", "ThreadingTCPServer", "tcp", "short"),
-        3.0,
+    drop_in(
+        "drop-in ThreadingTCPServer short >= 3x stdlib", "ThreadingTCPServer", "tcp", "short", 3.0
     ),
-    Target(
+    drop_in(
         "drop-in ThreadingTCPServer keepalive >= 1x stdlib",
-        RPS,
-        tp("go", "ThreadingTCPServer", "tcp", "keepalive"),
-        tp("stdlib", "ThreadingTCPServer", "tcp", "keepalive"),
+        "ThreadingTCPServer",
+        "tcp",
+        "keepalive",
         1.0,
     ),
     Target(
@@ -166,88 +173,44 @@ TARGETS: list[Target] = [
         tp("uvloop", "start_server", "tcp", "short"),
         1.0,
     ),
-    Target(
-        "drop-in ThreadingUDPServer >= 10x stdlib",
-        RPS,
-        tp("go", "ThreadingUDPServer", "udp", "datagram"),
-        tp("stdlib", "ThreadingUDPServer", "udp", "datagram"),
-        10.0,
+    drop_in(
+        "drop-in ThreadingUDPServer >= 10x stdlib", "ThreadingUDPServer", "udp", "datagram", 10.0
     ),
     # Issue 10, defect 7: each request in a new thread, short connections
     # at least 2x stdlib (see the thread-cost rows and their ceiling).
-    Target(
+    drop_in(
         "drop-in ThreadingTCPServer short >= 2x stdlib (a new thread per request)",
-        RPS,
-        tp("go", "ThreadingTCPServer", "tcp", "short"),
-        tp("stdlib", "ThreadingTCPServer", "tcp", "short"),
+        "ThreadingTCPServer",
+        "tcp",
+        "short",
         2.0,
     ),
     # Issue 10, defect 8: the synchronous servers' slow paths.
-    Target(
-        "drop-in TCPServer one sequential client >= 0.9x stdlib",
-        RPS,
-        tp("go", "TCPServer", "tcp", SEQUENTIAL),
-        tp("stdlib", "TCPServer", "tcp", SEQUENTIAL),
-        0.9,
-    ),
-    Target(
-        "drop-in UnixStreamServer one sequential client >= 0.9x stdlib",
-        RPS,
-        tp("go", "UnixStreamServer", "unix", SEQUENTIAL),
-        tp("stdlib", "UnixStreamServer", "unix", SEQUENTIAL),
-        0.9,
-    ),
-    Target(
-        "drop-in UDPServer one sequential client >= 0.9x stdlib",
-        RPS,
-        tp("go", "UDPServer", "udp", SEQUENTIAL),
-        tp("stdlib", "UDPServer", "udp", SEQUENTIAL),
-        0.9,
+    *(
+        drop_in(
+            f"drop-in {server} one sequential client >= 0.9x stdlib", server, t, SEQUENTIAL, 0.9
+        )
+        for server, t in (("TCPServer", "tcp"), ("UnixStreamServer", "unix"), ("UDPServer", "udp"))
     ),
     *(target for packet in HANDLE_REQUEST_SIZES for target in handle_request_targets(packet)),
     # Issue 6, and issue 12 item 5 (UDP and Unix keep-alive): the Go packages
     # with a Go handler against raw Go net.
-    Target(
-        "Go packages threading.TCPServer tcp short >= 0.9x raw Go",
-        RPS,
-        tp("go-pkg", "threading.TCPServer", "tcp", "short"),
-        raw_go("tcp", "short"),
-        0.9,
-    ),
-    Target(
-        "Go packages threading.TCPServer tcp keepalive >= 0.9x raw Go",
-        RPS,
-        tp("go-pkg", "threading.TCPServer", "tcp", "keepalive"),
-        raw_go("tcp", "keepalive"),
-        0.9,
-    ),
-    Target(
-        "Go packages threading.UnixStreamServer unix short >= 0.9x raw Go",
-        RPS,
-        tp("go-pkg", "threading.UnixStreamServer", "unix", "short"),
-        raw_go("unix", "short"),
-        0.9,
-    ),
-    Target(
-        "Go packages threading.UnixStreamServer unix keepalive >= 0.9x raw Go",
-        RPS,
-        tp("go-pkg", "threading.UnixStreamServer", "unix", "keepalive"),
-        raw_go("unix", "keepalive"),
-        0.9,
-    ),
-    Target(
-        "Go packages threading.UDPServer udp datagram >= 0.9x raw Go",
-        RPS,
-        tp("go-pkg", "threading.UDPServer", "udp", "datagram"),
-        raw_go("udp", "datagram"),
-        0.9,
-    ),
-    Target(
-        "Go packages server.UDPServer udp datagram >= 0.9x raw Go",
-        RPS,
-        tp("go-pkg", "server.UDPServer", "udp", "datagram"),
-        raw_go("udp", "datagram"),
-        0.9,
+    *(
+        Target(
+            f"Go packages {server} {transport} {pattern} >= 0.9x raw Go",
+            RPS,
+            tp("go-pkg", server, transport, pattern),
+            raw_go(transport, pattern),
+            0.9,
+        )
+        for server, transport, pattern in (
+            ("threading.TCPServer", "tcp", "short"),
+            ("threading.TCPServer", "tcp", "keepalive"),
+            ("threading.UnixStreamServer", "unix", "short"),
+            ("threading.UnixStreamServer", "unix", "keepalive"),
+            ("threading.UDPServer", "udp", "datagram"),
+            ("server.UDPServer", "udp", "datagram"),
+        )
     ),
     *pyref_targets(),
     # Issue 6: what an idle connection costs.
