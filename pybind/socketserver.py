@@ -36,6 +36,7 @@ their order come from that header too (``_gosocketserver.contract()``).
 
 from __future__ import annotations
 
+import _socket
 import importlib.machinery
 import importlib.util
 import math
@@ -161,6 +162,13 @@ _GO_DEFAULTS: Final[dict[str, tuple[object, ...]]] = {
     "service_actions": (BaseServer.service_actions,),
 }
 _ALWAYS_PYTHON: Final = sum(bit for name, bit in _HOOK_BIT.items() if name not in _GO_DEFAULTS)
+#: _GO_DEFAULTS with each hook's bit, in the order _Call checks them.
+_GO_HOOKS: Final = tuple((name, dflt, _HOOK_BIT[name]) for name, dflt in _GO_DEFAULTS.items())
+_GET_REQUEST_BIT: Final = _HOOK_BIT["get_request"]
+# The integers a plain socket.socket holds: its family and type properties
+# convert them to enums at each read, which a call need not pay for.
+_RAW_FAMILY: Final = _socket.socket.family
+_RAW_TYPE: Final = _socket.socket.type
 # Go receives datagrams of at most this many bytes into one reused buffer;
 # a larger max_packet_size takes Python's recvfrom, which sizes each
 # buffer as CPython does.
@@ -195,35 +203,34 @@ class _Call:
         cls = type(server)
         own = vars(server)
         hooks = _ALWAYS_PYTHON
-        for name, defaults in _GO_DEFAULTS.items():
+        for name, defaults, bit in _GO_HOOKS:
             if name in own or getattr(cls, name, None) not in defaults:
-                hooks |= _HOOK_BIT[name]
+                hooks |= bit
         sock = getattr(server, "socket", None)
         get_mode = _GET_PYTHON
-        max_packet_size = 0
-        if (
-            not hooks & _HOOK_BIT["get_request"]
-            and _NATIVE_REQUESTS
-            and type(sock) is socket.socket
-        ):
+        max_packet_size = family = sotype = proto = 0
+        if not hooks & _GET_REQUEST_BIT and _NATIVE_REQUESTS and type(sock) is socket.socket:
             if getattr(cls, "get_request", None) is TCPServer.get_request:
                 get_mode = _GET_ACCEPT
+                family, sotype = _RAW_FAMILY.__get__(sock), _RAW_TYPE.__get__(sock)
+                proto = sock.proto
             else:
                 size = getattr(server, "max_packet_size", None)
                 # Anything but a plain size takes Python's path, and its errors.
                 if type(size) is int and 0 <= size <= _MAX_GO_PACKET:
                     get_mode, max_packet_size = _GET_RECVFROM, size
         if get_mode == _GET_PYTHON:
-            hooks |= _HOOK_BIT["get_request"]
+            hooks |= _GET_REQUEST_BIT
+            sock = None
         self.server = server
-        self.sock = sock if get_mode != _GET_PYTHON else None
+        self.sock = sock
         self.fd = _registered_fd(server)
         self.python_hooks = hooks
         self.get_mode = get_mode
         self.max_packet_size = max_packet_size
-        self.family = self.sotype = self.proto = 0
-        if get_mode == _GET_ACCEPT and sock is not None:
-            self.family, self.sotype, self.proto = int(sock.family), int(sock.type), sock.proto
+        self.family = family
+        self.sotype = sotype
+        self.proto = proto
         self.wait = math.nan
         self.timeout = math.nan
 
