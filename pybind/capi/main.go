@@ -29,9 +29,11 @@
 //   - A new OS thread cannot be created (clone fails at RLIMIT_NPROC or the
 //     kernel's limit): the runtime starts its threads when the module
 //     loads, plus spareThreads idle ones, and this code starts no
-//     goroutine; a serving call runs on the Python thread that made it. A
-//     process already unable to create a thread when it loads the module
-//     fails there, as any Go program fails to start.
+//     goroutine; a serving call runs on the Python thread that made it.
+//     Its yields to the scheduler (pyServer.reschedule) need an idle
+//     thread for a moment, at most one per P, which the spare ones are.
+//     A process already unable to create a thread when it loads the
+//     module fails there, as any Go program fails to start.
 //   - The Go heap cannot grow (mmap fails at RLIMIT_AS): the serving loop
 //     reuses the Go servers of finished calls and allocates nothing per
 //     request or per call once warm (tests/test_pybind.py counts), so a
