@@ -527,14 +527,6 @@ func (c *conn) wrap(op string, err error) error {
 	return err
 }
 
-func (c *conn) Read(p []byte) (int, error) {
-	if d := c.timeout.Load(); d >= 0 {
-		c.f.SetReadDeadline(time.Now().Add(time.Duration(d)))
-	}
-	n, err := c.f.Read(p)
-	return n, c.wrap("recv", err)
-}
-
 // ReadWhenReady is Read into a buffer that take supplies only once the
 // connection has something to report (data, EOF or an error): a reader
 // waiting on an idle connection holds no buffer. A buffer taken while the
@@ -544,9 +536,7 @@ func (c *conn) Read(p []byte) (int, error) {
 //
 // CPython: none (Go addition; see handler.StreamRequestHandler's Rfile)
 func (c *conn) ReadWhenReady(take func() []byte, put func([]byte)) ([]byte, int, error) {
-	if d := c.timeout.Load(); d >= 0 {
-		c.f.SetReadDeadline(time.Now().Add(time.Duration(d)))
-	}
+	c.startRead()
 	rd := &c.rd
 	rd.Lock()
 	if rd.fn == nil {
@@ -590,14 +580,6 @@ func (c *conn) readReady(fd uintptr) bool {
 	return true
 }
 
-func (c *conn) Write(p []byte) (int, error) {
-	if d := c.timeout.Load(); d >= 0 {
-		c.f.SetWriteDeadline(time.Now().Add(time.Duration(d)))
-	}
-	n, err := c.f.Write(p)
-	return n, c.wrap("send", err)
-}
-
 func (c *conn) control(op string, f func(fd int) error) error {
 	rc, err := c.f.SyscallConn()
 	if err != nil {
@@ -617,19 +599,9 @@ func (c *conn) CloseWrite() error {
 	return c.control("shutdown", func(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) })
 }
 
-func (c *conn) Close() error {
-	if c.closed.Swap(true) {
-		return nil
-	}
-	return c.wrap("close", c.f.Close())
-}
-
-func (c *conn) Fileno() int {
-	if c.closed.Load() {
-		return -1
-	}
-	return c.fd
-}
+// stream is what the connection reads, writes, closes and keeps its
+// deadlines on (see nativeconn.go).
+func (c *conn) stream() connStream { return c.f }
 
 func (c *conn) LocalAddr() net.Addr {
 	if c.local == nil {
@@ -638,26 +610,6 @@ func (c *conn) LocalAddr() net.Addr {
 		}
 	}
 	return c.local
-}
-
-func (c *conn) RemoteAddr() net.Addr { return c.remote }
-
-func (c *conn) SetDeadline(t time.Time) error { return c.wrap("setdeadline", c.f.SetDeadline(t)) }
-func (c *conn) SetReadDeadline(t time.Time) error {
-	return c.wrap("setdeadline", c.f.SetReadDeadline(t))
-}
-func (c *conn) SetWriteDeadline(t time.Time) error {
-	return c.wrap("setdeadline", c.f.SetWriteDeadline(t))
-}
-
-func (c *conn) Timeout() Timeout { return c.timeout.get() }
-
-func (c *conn) SetTimeout(t Timeout) error {
-	c.timeout.set(t)
-	if t.IsNone() {
-		return c.SetDeadline(time.Time{})
-	}
-	return nil
 }
 
 func (c *conn) SetNoDelay(on bool) error {

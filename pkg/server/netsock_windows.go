@@ -399,57 +399,12 @@ func (c *conn) wrap(op string, err error) error {
 	return opError(op, err, c.timeout.Load() >= 0)
 }
 
-func (c *conn) Read(p []byte) (int, error) {
-	if d := c.timeout.Load(); d >= 0 {
-		c.c.SetReadDeadline(time.Now().Add(time.Duration(d)))
-	}
-	n, err := c.c.Read(p)
-	return n, c.wrap("recv", err)
-}
-
-func (c *conn) Write(p []byte) (int, error) {
-	if d := c.timeout.Load(); d >= 0 {
-		c.c.SetWriteDeadline(time.Now().Add(time.Duration(d)))
-	}
-	n, err := c.c.Write(p)
-	return n, c.wrap("send", err)
-}
+// stream is what the connection reads, writes, closes and keeps its
+// deadlines on (see nativeconn.go).
+func (c *conn) stream() connStream { return c.c }
 
 func (c *conn) CloseWrite() error { return c.wrap("shutdown", c.c.CloseWrite()) }
 
-func (c *conn) Close() error {
-	if c.closed.Swap(true) {
-		return nil
-	}
-	return c.wrap("close", c.c.Close())
-}
-
-func (c *conn) Fileno() int {
-	if c.closed.Load() {
-		return -1
-	}
-	return c.fd
-}
-
-func (c *conn) LocalAddr() net.Addr  { return normalize(c.c.LocalAddr()) }
-func (c *conn) RemoteAddr() net.Addr { return c.remote }
-
-func (c *conn) SetDeadline(t time.Time) error { return c.wrap("setdeadline", c.c.SetDeadline(t)) }
-func (c *conn) SetReadDeadline(t time.Time) error {
-	return c.wrap("setdeadline", c.c.SetReadDeadline(t))
-}
-func (c *conn) SetWriteDeadline(t time.Time) error {
-	return c.wrap("setdeadline", c.c.SetWriteDeadline(t))
-}
-
-func (c *conn) Timeout() Timeout { return c.timeout.get() }
-
-func (c *conn) SetTimeout(t Timeout) error {
-	c.timeout.set(t)
-	if t.IsNone() {
-		return c.SetDeadline(time.Time{})
-	}
-	return nil
-}
+func (c *conn) LocalAddr() net.Addr { return normalize(c.c.LocalAddr()) }
 
 func (c *conn) SetNoDelay(on bool) error { return c.wrap("setsockopt", c.c.SetNoDelay(on)) }
