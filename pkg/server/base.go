@@ -552,10 +552,7 @@ func (s *BaseServer) HandleRequest() (err error) {
 	} else if !own.IsNone() {
 		timeout = minTimeout(timeout, own)
 	}
-	var deadline time.Time
-	if d, ok := timeout.Duration(); ok {
-		deadline = time.Now().Add(d)
-	}
+	deadline, _ := timeout.deadline()
 	hook = "Fileno"
 	fd := self.Fileno()
 	hook = "WaitReadable"

@@ -17,33 +17,6 @@ type fdSet struct {
 	fds   [1]windows.Handle
 }
 
-// PollReadable waits, on the calling OS thread, until the socket fd is
-// readable or timeout expires (None: forever). Windows has no poll(2) that
-// CPython uses, so, like CPython's SelectSelector there, it waits with
-// select(); it adds no descriptor (A9). Select is never interrupted by a
-// signal, so checkSignals is never called; an error from select (a closed
-// socket, or a descriptor that is not a socket) is returned, as CPython's
-// selector raises it.
-//
-// CPython: Lib/socketserver.py:150 _ServerSelector
-func PollReadable(fd int, timeout Timeout, checkSignals func() error) (bool, error) {
-	return Poller{CheckSignals: checkSignals}.WaitReadable(fd, timeout)
-}
-
-// Poller is PollReadable's wait as a value, for a caller that chooses how
-// it waits once, at construction. On Windows select has no EINTR, so
-// CheckSignals is never called.
-//
-// CPython: Lib/socketserver.py:150 _ServerSelector
-type Poller struct {
-	// CheckSignals is called on EINTR on Unix; never on Windows.
-	CheckSignals func() error
-	// NoNetpollWake skips waking an idle processor before the blocking
-	// select (see wakeProcessor), for a caller with no goroutine waiting
-	// on Go's netpoller.
-	NoNetpollWake bool
-}
-
 // WaitReadable waits until fd is readable or timeout expires, as
 // PollReadable does.
 //

@@ -49,6 +49,15 @@ func (t Timeout) IsNone() bool { return !t.set }
 // CPython: none (Go addition)
 func (t Timeout) Duration() (time.Duration, bool) { return t.d, t.set }
 
+// deadline is when a wait of t starting now ends, and false for None (no
+// end).
+func (t Timeout) deadline() (time.Time, bool) {
+	if !t.set {
+		return time.Time{}, false
+	}
+	return time.Now().Add(t.d), true
+}
+
 // String formats t as CPython would print it: "None" or seconds.
 //
 // CPython: none (Go addition)

@@ -77,11 +77,7 @@ func (sw *SignalWaiter) WaitReadable(fd int, timeout Timeout) (bool, error) {
 	if fd < 0 {
 		return false, ErrBadFileno
 	}
-	var deadline time.Time
-	d, set := timeout.Duration()
-	if set {
-		deadline = time.Now().Add(d)
-	}
+	deadline, set := timeout.deadline()
 	for {
 		slice := None
 		if sw.Interval > 0 {

@@ -20,11 +20,7 @@ func (k *waker) close() error { return nil }
 // wait selects on fd in sub-slices of wakeSlice until fd is readable, the
 // slice (None: no limit) ends or a wake is seen.
 func (k *waker) wait(fd int, slice Timeout) (bool, error) {
-	var deadline time.Time
-	d, set := slice.Duration()
-	if set {
-		deadline = time.Now().Add(d)
-	}
+	deadline, set := slice.deadline()
 	for {
 		step := wakeSlice
 		if set {
