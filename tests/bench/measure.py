@@ -149,10 +149,7 @@ def record(
     }
     label = f"{spec.name:<46} {spec.transport:<4} {pattern:<9}"
     if error:
-        row["error"] = error
-        run.failures.append(f"{label.strip()}: {error}")
-        run.throughput.append(row)
-        run.progress(f"{label} FAILED: {error}")
+        run.failed(run.throughput, row, label, error)
         return
     result = merge(parts)
     row.update(
@@ -303,10 +300,7 @@ def record_handle_request(
     }
     label = f"{spec.name:<46} {packet_label(spec.packet):>6}"
     if error:
-        row["error"] = error
-        run.failures.append(f"{label.strip()}: {error}")
-        run.handle_request.append(row)
-        run.progress(f"{label} FAILED: {error}")
+        run.failed(run.handle_request, row, label, error)
         return
     calls = sum(p["iterations"] for p in parts)
     seconds = sum(p["seconds"] for p in parts)

@@ -221,6 +221,15 @@ class Run:
         elapsed = time.monotonic() - self.started
         print(f"[{self.step:2}/{self.steps} {elapsed:5.1f}s] {text}", flush=True)
 
+    def failed(
+        self, rows: list[dict[str, Any]], row: dict[str, Any], label: str, error: str
+    ) -> None:
+        """Add *row* to *rows* as failed with *error*, count the failure and say so."""
+        row["error"] = error
+        self.failures.append(f"{label.strip()}: {error}")
+        rows.append(row)
+        self.progress(f"{label} FAILED: {error}")
+
     def address(self, spec: ServerSpec) -> str:
         if spec.transport == "unix":
             self.sockets += 1
