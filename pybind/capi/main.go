@@ -167,8 +167,7 @@ func newServer(c *C.gss_call) *pyServer {
 	s.getMode, s.maxPacket, s.sock = int(c.get_mode), int(c.max_packet_size), c.sock
 	s.family, s.sotype, s.proto = int(c.family), int(c.sotype), int(c.proto)
 	s.Init(s, nil, nil)
-	s.CheckSignals = checkSignals
-	s.WaitReadable = s.waitFn
+	s.WaitReadable = s.waitFn // its poller runs the signal handlers on EINTR
 	return s
 }
 
