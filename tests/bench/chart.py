@@ -46,6 +46,32 @@ def _size(size: int) -> str:
     return f"{size >> 20} MiB" if size >= 1 << 20 and size % (1 << 20) == 0 else f"{size} B"
 
 
+def _throughput_text(r: dict[str, Any]) -> str:
+    ratios = ", ".join(
+        t
+        for t in (_ratio(r.get("vs_stdlib"), "stdlib"), _ratio(r.get("vs_raw_go"), "raw Go"))
+        if t
+    )
+    return f"{r['rps']:,.0f}  p99 {r['p99_ms']:.2f} ms  ({ratios})"
+
+
+def _section(
+    parts: list[str], y: float, title: str, bars: list[tuple[dict[str, Any], float, str]]
+) -> float:
+    """Add a section (its title, then a bar per (row, value, text), scaled to
+    the largest value) to *parts* at height *y*; the height after it. A
+    section without bars adds nothing."""
+    if not bars:
+        return y
+    parts.append(f'<text x="10" y="{y + 18}" font-weight="bold">{escape(title)}</text>')
+    y += TITLE_H
+    top = max(value for _, value, _ in bars)
+    for row, value, text in bars:
+        parts += _bar(y, row, value, top, text)
+        y += ROW_H
+    return y + 8
+
+
 def render(report: dict[str, Any], sections: dict[tuple[str, str], str]) -> str:
     """The report's throughput sections, repeated handle_request() and idle-connection
     memory as one SVG."""
@@ -69,61 +95,45 @@ def render(report: dict[str, Any], sections: dict[tuple[str, str], str]) -> str:
             for r in report["throughput"]
             if r["transport"] == transport and r["pattern"] == pattern and "error" not in r
         ]
-        if not rows:
-            continue
-        parts.append(
-            f'<text x="10" y="{y + 18}" font-weight="bold">{escape(title)} '
-            "(requests/s, higher is better)</text>"
+        y = _section(
+            parts,
+            y,
+            f"{title} (requests/s, higher is better)",
+            [(r, r["rps"], _throughput_text(r)) for r in rows],
         )
-        y += TITLE_H
-        top = max(r["rps"] for r in rows)
-        for r in rows:
-            ratios = ", ".join(
-                t
-                for t in (
-                    _ratio(r.get("vs_stdlib"), "stdlib"),
-                    _ratio(r.get("vs_raw_go"), "raw Go"),
-                )
-                if t
-            )
-            text = f"{r['rps']:,.0f}  p99 {r['p99_ms']:.2f} ms  ({ratios})"
-            parts += _bar(y, r, r["rps"], top, text)
-            y += ROW_H
-        y += 8
     loops = [r for r in report.get("handle_request", []) if "error" not in r]
     if loops:
-        parts.append(
-            f'<text x="10" y="{y + 18}" font-weight="bold">Repeated UDPServer.handle_request(): '
-            f"seconds for {loops[0]['calls']:,} calls (lower is better) and RSS growth</text>"
+        y = _section(
+            parts,
+            y,
+            f"Repeated UDPServer.handle_request(): seconds for {loops[0]['calls']:,} calls "
+            "(lower is better) and RSS growth",
+            [
+                (
+                    r | {"name": f"{r['name']} {_size(r['max_packet_size'])}"},
+                    r["seconds"],
+                    f"{r['seconds']:.3f} s  RSS +{r['rss_growth_kib'] / 1024:.1f} MiB  "
+                    f"({_ratio(r.get('time_vs_stdlib'), 'stdlib time')})",
+                )
+                for r in loops
+            ],
         )
-        y += TITLE_H
-        top = max(r["seconds"] for r in loops)
-        for r in loops:
-            size = _size(r["max_packet_size"])
-            text = (
-                f"{r['seconds']:.3f} s  RSS +{r['rss_growth_kib'] / 1024:.1f} MiB  "
-                f"({_ratio(r.get('time_vs_stdlib'), 'stdlib time')})"
-            )
-            parts += _bar(y, r | {"name": f"{r['name']} {size}"}, r["seconds"], top, text)
-            y += ROW_H
-        y += 8
     memory = [r for r in report["memory"] if "error" not in r and r.get("kib_per_conn")]
-    if memory:
-        parts.append(
-            f'<text x="10" y="{y + 18}" font-weight="bold">Idle connections held: server RSS per '
-            f"connection (KiB, lower is better) and threads</text>"
-        )
-        y += TITLE_H
-        top = max(r["kib_per_conn"] for r in memory)
-        for r in memory:
-            text = (
+    y = _section(
+        parts,
+        y,
+        "Idle connections held: server RSS per connection (KiB, lower is better) and threads",
+        [
+            (
+                r,
+                r["kib_per_conn"],
                 f"{r['kib_per_conn']:.1f} KiB  {r['held']:,} conns  "
                 f"{r['threads_held']:,} threads  "
-                f"({_ratio(r.get('vs_raw_go'), 'raw Go')})"
+                f"({_ratio(r.get('vs_raw_go'), 'raw Go')})",
             )
-            parts += _bar(y, r, r["kib_per_conn"], top, text)
-            y += ROW_H
-        y += 8
+            for r in memory
+        ],
+    )
     height = int(y + 10)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
